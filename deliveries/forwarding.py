@@ -1,0 +1,202 @@
+"""Forwarding one event: claim it, send one attempt, record what happened.
+
+Plain functions because one attempt writes across apps (event status,
+delivery row, endpoint health) and announces itself after the commit.
+"""
+
+import logging
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from deliveries import outbound
+from deliveries.health import refresh_health
+from deliveries.models import DeliveryAttempt, Outcome
+from deliveries.schedule import next_retry_at
+from endpoints.models import Endpoint, endpoint_group
+from events.models import Event, EventStatus
+from realtime import envelope
+from realtime.publish import publish_on_commit
+
+log = logging.getLogger(__name__)
+
+PENDING = [EventStatus.RECEIVED, EventStatus.RETRYING]
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+
+
+def claim(event_id: int) -> Event | None:
+    """Take the event's due attempt, or None when it is not due or taken.
+
+    One conditional UPDATE: of two workers woken for the same event only one
+    matches the row. The claim moves next_attempt_at a lease ahead, so if
+    this worker dies the sweeper finds the event due again after the lease.
+    """
+    now = timezone.now()
+    taken = Event.objects.filter(pk=event_id, next_attempt_at__lte=now, status__in=PENDING).update(
+        next_attempt_at=now + lease()
+    )
+    if not taken:
+        return None
+    return Event.objects.select_related("endpoint").get(pk=event_id)
+
+
+def due_event_ids(limit: int = 500) -> list[int]:
+    """Mark due events as enqueued and return their ids (the sweeper's work).
+
+    SKIP LOCKED lets two sweepers run at once without picking the same rows.
+    An event whose wake-up was enqueued less than a lease ago is left alone:
+    its message is still on the broker, or its worker is still sending.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Event.objects.select_for_update(skip_locked=True)
+            .filter(next_attempt_at__lte=now)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - lease()))
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Event.objects.filter(pk__in=ids).update(enqueued_at=now)
+    return ids
+
+
+def destination_for(event: Event) -> str:
+    """The destination URL, extended with the event's sub-path and query."""
+    parts = urlsplit(event.endpoint.destination_url)
+    path = parts.path
+    if event.path:
+        path = path.rstrip("/") + "/" + event.path.lstrip("/")
+    query = "&".join(q for q in (parts.query, event.query) if q)
+    return urlunsplit((parts.scheme, parts.netloc, path or "/", query, ""))
+
+
+def request_headers(event: Event, timestamp: int) -> dict[str, str]:
+    headers = outbound.forwarded_headers(event.headers)
+    headers["webhook-id"] = event.public_id
+    headers["webhook-timestamp"] = str(timestamp)
+    secret = event.endpoint.signing_secret
+    if secret:
+        headers["webhook-signature"] = outbound.sign(secret, event.public_id, timestamp, event.body_bytes)
+    return headers
+
+
+def forward(event_id: int) -> DeliveryAttempt | None:
+    """Make the event's due attempt, if it is still due. Safe to run twice."""
+    event = claim(event_id)
+    if event is None:
+        return None
+    endpoint = event.endpoint
+    if endpoint.paused or not endpoint.destination_url:
+        status = EventStatus.HELD if endpoint.paused else EventStatus.RECEIVED
+        Event.objects.filter(pk=event.pk).update(status=status, next_attempt_at=None, enqueued_at=None)
+        return None
+    started_at = timezone.now()
+    timestamp = int(time.time())
+    url = destination_for(event)
+    headers = request_headers(event, timestamp)
+    if not connection.in_atomic_block:
+        # Hand the pooled connection back while we wait on the network.
+        connection.close()
+    response = outbound.send(event.method, url, headers, event.body_bytes, endpoint.timeout_seconds)
+    return record(event, url, headers, started_at, response)
+
+
+def record(
+    event: Event, url: str, headers: dict[str, str], started_at, response: outbound.Response
+) -> DeliveryAttempt | None:
+    endpoint: Endpoint = event.endpoint
+    attempt_no = event.attempt_count + 1
+    succeeded = response.outcome == Outcome.SUCCESS
+    retry_at = None
+    if not succeeded and response.outcome != Outcome.BLOCKED:
+        retry_at = next_retry_at(timezone.now(), endpoint.retry_schedule, event.retry_index, response.retry_after)
+    if succeeded:
+        status, type_ = EventStatus.DELIVERED, "event.delivered"
+    elif retry_at is not None:
+        status, type_ = EventStatus.RETRYING, "event.retrying"
+    else:
+        status, type_ = EventStatus.FAILED, "event.failed"
+    try:
+        with transaction.atomic():
+            attempt = DeliveryAttempt.objects.create(
+                event=event,
+                endpoint=endpoint,
+                attempt=attempt_no,
+                url=url,
+                request_headers=[[k, v] for k, v in headers.items()],
+                status_code=response.status_code,
+                outcome=response.outcome,
+                duration_ms=response.duration_ms,
+                response_headers=response.headers,
+                response_body=response.body,
+                error=response.error,
+                started_at=started_at,
+                next_retry_at=retry_at,
+            )
+            Event.objects.filter(pk=event.pk).update(
+                status=status,
+                next_attempt_at=retry_at,
+                enqueued_at=None,
+                attempt_count=attempt_no,
+                retry_index=0 if succeeded else event.retry_index + 1,
+            )
+            publish_on_commit(
+                endpoint_group(endpoint.public_id),
+                envelope.delivery_outcome(
+                    type_,
+                    event_id=event.public_id,
+                    endpoint_id=endpoint.public_id,
+                    attempt=attempt_no,
+                    status_code=response.status_code,
+                    duration_ms=response.duration_ms,
+                    outcome=response.outcome,
+                    delivery_id=attempt.public_id,
+                    next_retry_at=retry_at,
+                    error=response.error,
+                ),
+            )
+            refresh_health(endpoint)
+    except IntegrityError:
+        # Another worker recorded this attempt number first (a lease ran out
+        # while we were sending); theirs stands.
+        log.warning("attempt %s of %s was already recorded", attempt_no, event.public_id)
+        return None
+    return attempt
+
+
+def replay(event: Event) -> bool:
+    """Make the event due now: a new round of attempts on the same event.
+
+    Returns whether a wake-up should be sent (False while the endpoint is
+    paused: the event is held until it resumes).
+    """
+    now = timezone.now()
+    paused = event.endpoint.paused
+    Event.objects.filter(pk=event.pk).update(
+        status=EventStatus.HELD if paused else EventStatus.RECEIVED,
+        next_attempt_at=None if paused else now,
+        enqueued_at=None if paused else now,
+        retry_index=0,
+    )
+    event.refresh_from_db()
+    return not paused
+
+
+def release_held(endpoint: Endpoint) -> int:
+    """After a resume: every held event becomes due now; the sweeper sends them."""
+    if not endpoint.destination_url:
+        return Event.objects.filter(endpoint=endpoint, status=EventStatus.HELD).update(
+            status=EventStatus.RECEIVED
+        )
+    return Event.objects.filter(endpoint=endpoint, status=EventStatus.HELD).update(
+        status=EventStatus.RECEIVED, next_attempt_at=timezone.now(), enqueued_at=None
+    )

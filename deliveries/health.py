@@ -1,0 +1,55 @@
+"""Endpoint health, derived from recent delivery attempts and arrivals.
+
+The rule (documented in the README):
+- inactive: no event received in the last 24 hours;
+- otherwise, over the newest 20 attempts of the last 24 hours:
+  healthy at >= 95 % success (or when there were no attempts: inbox
+  endpoints and endpoints waiting for their first attempt),
+  degraded at >= 50 %, failing below that.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from deliveries.models import DeliveryAttempt, Outcome
+from endpoints.models import Endpoint, Health, endpoint_group
+from events.models import Event
+from realtime import envelope
+from realtime.publish import publish_on_commit
+
+WINDOW = timedelta(hours=24)
+SAMPLE = 20
+
+
+def compute_health(endpoint: Endpoint) -> str:
+    since = timezone.now() - WINDOW
+    if not Event.objects.filter(endpoint=endpoint, received_at__gte=since).exists():
+        return Health.INACTIVE
+    outcomes = list(
+        DeliveryAttempt.objects.filter(endpoint=endpoint, started_at__gte=since)
+        .order_by("-started_at")
+        .values_list("outcome", flat=True)[:SAMPLE]
+    )
+    if not outcomes:
+        return Health.HEALTHY
+    rate = sum(outcome == Outcome.SUCCESS for outcome in outcomes) / len(outcomes)
+    if rate >= 0.95:
+        return Health.HEALTHY
+    if rate >= 0.5:
+        return Health.DEGRADED
+    return Health.FAILING
+
+
+def refresh_health(endpoint: Endpoint) -> bool:
+    """Store the endpoint's health; announce it when it changed."""
+    health = compute_health(endpoint)
+    previous = endpoint.health
+    if health == previous:
+        return False
+    Endpoint.objects.filter(pk=endpoint.pk).update(health=health)
+    endpoint.health = health
+    publish_on_commit(
+        endpoint_group(endpoint.public_id), envelope.endpoint_status(endpoint.public_id, health, previous)
+    )
+    return True

@@ -1,0 +1,52 @@
+from django.db import models
+
+from config.ids import new_id
+from endpoints.models import Endpoint
+from events.models import Event
+
+
+def new_delivery_id() -> str:
+    return new_id("dlv")
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success"
+    HTTP_ERROR = "http_error"
+    TIMEOUT = "timeout"
+    CONNECTION_ERROR = "connection_error"
+    BLOCKED = "blocked"
+
+
+class DeliveryAttempt(models.Model):
+    public_id = models.CharField(max_length=40, unique=True, default=new_delivery_id, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    # Denormalised so endpoint health reads one index, not a join over events.
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    attempt = models.PositiveIntegerField()
+    url = models.URLField(max_length=2000)
+    request_headers = models.JSONField(default=list)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    duration_ms = models.PositiveIntegerField(default=0)
+    response_headers = models.JSONField(default=list)
+    response_body = models.BinaryField(default=b"")
+    error = models.TextField(blank=True, default="")
+    started_at = models.DateTimeField()
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "id"]
+        indexes = [models.Index(fields=["endpoint", "-started_at"], name="delivery_endpoint_newest")]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "attempt"], name="one_row_per_attempt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} #{self.attempt}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome == Outcome.SUCCESS
+
+    def response_text(self) -> str:
+        return bytes(self.response_body).decode("utf-8", errors="replace")

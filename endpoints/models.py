@@ -1,0 +1,148 @@
+import base64
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from config import crypto
+from config.ids import new_id, random_token
+
+DEFAULT_RETRY_SCHEDULE = [60, 300, 1800, 7200, 21600, 43200, 86400]
+
+
+def default_retry_schedule() -> list[int]:
+    return list(DEFAULT_RETRY_SCHEDULE)
+
+
+def new_endpoint_id() -> str:
+    return new_id("ep")
+
+
+def new_ingest_token() -> str:
+    return random_token(32)
+
+
+def new_signing_secret() -> str:
+    # Standard Webhooks: the part after the prefix is base64 of the HMAC key.
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class Health(models.TextChoices):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    FAILING = "failing"
+    INACTIVE = "inactive"
+
+
+class Endpoint(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="endpoints")
+    public_id = models.CharField(max_length=40, unique=True, default=new_endpoint_id, editable=False)
+    name = models.CharField(max_length=200)
+    ingest_token = models.CharField(max_length=64, unique=True, default=new_ingest_token, editable=False)
+    destination_url = models.URLField(max_length=2000, null=True, blank=True)
+    paused = models.BooleanField(default=False)
+    retry_schedule = models.JSONField(default=default_retry_schedule)
+    timeout_seconds = models.PositiveSmallIntegerField(default=10)
+    signing_secret_encrypted = models.TextField(blank=True, default="")
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_content_type = models.CharField(max_length=200, blank=True, default="")
+    response_body = models.TextField(blank=True, default="")
+    health = models.CharField(max_length=16, choices=Health.choices, default=Health.INACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.public_id})"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.signing_secret_encrypted:
+            self.signing_secret = new_signing_secret()
+        super().save(*args, **kwargs)
+
+    @property
+    def signing_secret(self) -> str:
+        return crypto.decrypt(self.signing_secret_encrypted) if self.signing_secret_encrypted else ""
+
+    @signing_secret.setter
+    def signing_secret(self, value: str) -> None:
+        self.signing_secret_encrypted = crypto.encrypt(value) if value else ""
+
+    @property
+    def ingest_url(self) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/in/{self.ingest_token}"
+
+    @property
+    def group_name(self) -> str:
+        return endpoint_group(self.public_id)
+
+    def rotate_ingest_token(self) -> None:
+        self.ingest_token = new_ingest_token()
+        self.save(update_fields=["ingest_token", "updated_at"])
+
+
+def endpoint_group(public_id: str) -> str:
+    return f"endpoint.{public_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def hash_api_key(raw: str) -> str:
+    # API keys carry 190+ bits of randomness, so a fast hash is enough and
+    # lets authentication be one indexed lookup.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self) -> "ApiKeyQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    public_id = models.CharField(max_length=40, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=16, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, owner, name: str) -> tuple["ApiKey", str]:
+        """Create a key; the raw key is returned once and never stored."""
+        raw = "hl_" + secrets.token_urlsafe(32)
+        key = cls.objects.create(
+            owner=owner, name=name, public_id=new_id("key"), key_hash=hash_api_key(raw), prefix=raw[:10]
+        )
+        return key, raw
+
+    @classmethod
+    def authenticate(cls, raw: str) -> "ApiKey | None":
+        key = cls.objects.active().select_related("owner").filter(key_hash=hash_api_key(raw)).first()
+        if key is None or not key.owner.is_active:
+            return None
+        now = timezone.now()
+        if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+            cls.objects.filter(pk=key.pk).update(last_used_at=now)
+        return key
+
+    def revoke(self) -> None:
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])

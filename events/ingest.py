@@ -1,0 +1,266 @@
+"""The hot path: `ANY /in/<token>[/<sub/path>]` as a bare ASGI callable.
+
+It skips Django's request cycle and middleware (no session, CSRF or auth
+belong here), reads the body with a hard limit, and hands the row to a
+per-process Batcher: one transaction looks up every token of the batch and
+inserts every event, and each request is answered only after that commit.
+Wake-ups for the worker and `event.received` messages go out after the
+answer, batched, so they never add to a sender's latency.
+"""
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from endpoints.models import Endpoint, endpoint_group
+from events.batcher import Batcher
+from events.models import Event, EventStatus
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+
+
+@dataclass
+class Arrival:
+    token: str
+    method: str
+    path: str
+    query: str
+    headers: list[list[str]]
+    body: bytes
+    source_ip: str | None
+    received_at: datetime
+
+
+@dataclass
+class Stored:
+    event: Event | None  # None: unknown token
+    endpoint: Endpoint | None = None
+    wake: bool = False
+
+
+def _content_type(headers: list[list[str]]) -> str:
+    for name, value in headers:
+        if name == "content-type":
+            return value[:255]
+    return ""
+
+
+def _store(arrivals: list[Arrival]) -> list[Stored]:
+    try:
+        return _store_once(arrivals)
+    except IntegrityError:
+        # An endpoint was deleted between our lookup and our insert; looking
+        # the tokens up again drops it (its senders get 404) and keeps the rest.
+        return _store_once(arrivals)
+    finally:
+        # Return the pooled connection: this runs on an executor thread.
+        connection.close()
+
+
+def _store_once(arrivals: list[Arrival]) -> list[Stored]:
+    with transaction.atomic():
+        tokens = {arrival.token for arrival in arrivals}
+        endpoints = {e.ingest_token: e for e in Endpoint.objects.filter(ingest_token__in=tokens)}
+        results: list[Stored] = []
+        rows: list[Event] = []
+        for arrival in arrivals:
+            endpoint = endpoints.get(arrival.token)
+            if endpoint is None:
+                results.append(Stored(event=None))
+                continue
+            forwards = bool(endpoint.destination_url) and not endpoint.paused
+            event = Event(
+                endpoint=endpoint,
+                method=arrival.method,
+                path=arrival.path,
+                query=arrival.query,
+                headers=arrival.headers,
+                body=arrival.body,
+                size=len(arrival.body),
+                source_ip=arrival.source_ip,
+                content_type=_content_type(arrival.headers),
+                received_at=arrival.received_at,
+                status=EventStatus.HELD if endpoint.paused else EventStatus.RECEIVED,
+                next_attempt_at=arrival.received_at if forwards else None,
+                enqueued_at=arrival.received_at if forwards else None,
+            )
+            rows.append(event)
+            results.append(Stored(event=event, endpoint=endpoint, wake=forwards))
+        Event.objects.bulk_create(rows)
+    return results
+
+
+_batcher: Batcher[Arrival, Stored] | None = None
+_background: set[asyncio.Task] = set()
+
+
+def batcher() -> Batcher[Arrival, Stored]:
+    global _batcher
+    if _batcher is None:
+        _batcher = Batcher(sync_to_async(_store, thread_sensitive=False))
+    return _batcher
+
+
+async def _after_commit(stored: list[Stored]) -> None:
+    from deliveries.tasks import forward_events
+    from realtime import envelope
+    from realtime.publish import publish
+
+    wake = [s.event.pk for s in stored if s.wake]
+    if wake:
+        try:
+            await asyncio.to_thread(forward_events.delay, wake)
+        except Exception:  # the sweeper sends them once the lease runs out
+            log.exception("could not enqueue %d events; the sweeper will pick them up", len(wake))
+    await asyncio.gather(
+        *(
+            publish(endpoint_group(s.endpoint.public_id), envelope.event_received(_summary(s)))
+            for s in stored
+        )
+    )
+
+
+def _summary(stored: Stored) -> dict:
+    event = stored.event
+    return {
+        "id": event.public_id,
+        "endpoint": stored.endpoint.public_id,
+        "method": event.method,
+        "size": event.size,
+        "status": event.status,
+        "received_at": event.received_at.isoformat(),
+    }
+
+
+class AfterCommit:
+    """Collects the stored events of a moment and announces them together."""
+
+    def __init__(self) -> None:
+        self._batcher = Batcher(self._announce, max_batch=1000)
+
+    async def _announce(self, stored: list[Stored]) -> list[None]:
+        await _after_commit(stored)
+        return [None] * len(stored)
+
+    def add(self, stored: Stored) -> None:
+        task = asyncio.create_task(self._batcher.submit(stored))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+
+_after: AfterCommit | None = None
+
+
+def after_commit() -> AfterCommit:
+    global _after
+    if _after is None:
+        _after = AfterCommit()
+    return _after
+
+
+async def _send(send, status: int, body: bytes, content_type: bytes = b"application/json", extra=()) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _error(detail: str) -> bytes:
+    return json.dumps({"detail": detail}).encode()
+
+
+async def _read_body(scope, receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it passes `limit` bytes."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                if int(value) > limit:
+                    return None
+            except ValueError:
+                pass
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionAbortedError
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _parse_path(path: str) -> tuple[str, str] | None:
+    rest = path[len("/in/"):]
+    token, _, sub = rest.partition("/")
+    if not token or len(token) > 64:
+        return None
+    return token, sub
+
+
+async def receive_webhook(scope, receive, send) -> None:
+    received_at = timezone.now()
+    parsed = _parse_path(scope["path"])
+    if parsed is None:
+        await _send(send, 404, _error("Unknown ingest URL."))
+        return
+    try:
+        body = await _read_body(scope, receive, settings.MAX_BODY_BYTES)
+    except ConnectionAbortedError:
+        return
+    if body is None:
+        await _send(
+            send, 413, _error(f"Body is larger than the limit of {settings.MAX_BODY_BYTES} bytes."),
+            extra=[(b"connection", b"close")],
+        )
+        return
+    client = scope.get("client")
+    arrival = Arrival(
+        token=parsed[0],
+        method=scope["method"],
+        path=parsed[1],
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=[[k.decode("latin-1"), v.decode("latin-1")] for k, v in scope["headers"]],
+        body=body,
+        source_ip=client[0] if client else None,
+        received_at=received_at,
+    )
+    try:
+        stored = await batcher().submit(arrival)
+    except Exception:
+        log.exception("ingest could not store a webhook")
+        await _send(
+            send, 503, _error("Storage is unavailable; retry later."),
+            extra=[(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
+        )
+        return
+    if stored.event is None:
+        await _send(send, 404, _error("Unknown ingest URL."))
+        return
+    after_commit().add(stored)
+    await _respond(send, stored)
+
+
+async def _respond(send, stored: Stored) -> None:
+    endpoint = stored.endpoint
+    if endpoint.response_status or endpoint.response_body:
+        await _send(
+            send,
+            endpoint.response_status or 200,
+            endpoint.response_body.encode(),
+            (endpoint.response_content_type or "text/plain; charset=utf-8").encode("latin-1"),
+            extra=[(b"x-hookline-event-id", stored.event.public_id.encode())],
+        )
+        return
+    body = b'{"received": true, "event_id": "%s"}' % stored.event.public_id.encode()
+    await _send(send, 200, body)

@@ -1,0 +1,94 @@
+import base64
+import json
+
+from django.db import models
+
+from config.ids import new_id
+from endpoints.models import Endpoint
+
+
+def new_event_id() -> str:
+    return new_id("evt")
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received"
+    HELD = "held"
+    RETRYING = "retrying"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Event(models.Model):
+    public_id = models.CharField(max_length=40, unique=True, default=new_event_id, editable=False)
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="events")
+    method = models.CharField(max_length=16)
+    path = models.CharField(max_length=2000, blank=True, default="")
+    query = models.TextField(blank=True, default="")
+    # [[name, value], ...] in arrival order; repeated names are kept.
+    headers = models.JSONField(default=list)
+    body = models.BinaryField(default=b"")
+    size = models.PositiveIntegerField(default=0)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    content_type = models.CharField(max_length=255, blank=True, default="")
+    received_at = models.DateTimeField(db_index=False)
+    status = models.CharField(max_length=16, choices=EventStatus.choices, default=EventStatus.RECEIVED)
+    # When the next delivery attempt is due; NULL when nothing is owed.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # When a wake-up for the due attempt was last put on the broker; the
+    # sweeper sends another only once this lease has run out.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    # Failed attempts since the last (re)play: indexes retry_schedule.
+    retry_index = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["endpoint", "-received_at", "-id"], name="event_endpoint_newest"),
+            models.Index(fields=["status", "-received_at"], name="event_status_newest"),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="event_due",
+                condition=models.Q(next_attempt_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def body_bytes(self) -> bytes:
+        return bytes(self.body)
+
+    def body_text(self) -> str | None:
+        """The body as text, or None when it is not valid UTF-8."""
+        try:
+            return self.body_bytes.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def body_for_api(self) -> tuple[str, str]:
+        text = self.body_text()
+        if text is not None:
+            return text, "text"
+        return base64.b64encode(self.body_bytes).decode(), "base64"
+
+    def body_json(self) -> object | None:
+        text = self.body_text()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return None
+
+    def summary(self) -> dict:
+        return {
+            "id": self.public_id,
+            "endpoint": self.endpoint.public_id,
+            "method": self.method,
+            "size": self.size,
+            "status": self.status,
+            "received_at": self.received_at.isoformat(),
+        }

@@ -1,0 +1,56 @@
+"""Publishing realtime messages to channel-layer groups.
+
+Async callers (the ingest path) await `publish`; sync callers (Celery tasks,
+views) use `publish_sync`, which hands the send to one long-lived event loop
+per process instead of creating a loop per call (the Redis pub/sub layer keeps
+connections per loop, so a loop per call would leak them).
+"""
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+log = logging.getLogger(__name__)
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def layer_message(message: dict[str, Any]) -> dict[str, Any]:
+    """Channel-layer wrapper: the contract type routes to a consumer method."""
+    return {"type": message["type"], "message": message}
+
+
+async def publish(group: str, message: dict[str, Any]) -> None:
+    try:
+        await get_channel_layer().group_send(group, layer_message(message))
+    except Exception:  # a Redis outage must never fail ingest or delivery
+        log.exception("could not publish %s to %s", message["type"], group)
+
+
+def _publisher_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop.is_closed():
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="realtime-publisher", daemon=True).start()
+        return _loop
+
+
+def publish_sync(group: str, message: dict[str, Any]) -> None:
+    # Waiting for the send keeps messages of one event in the order they
+    # were produced (retrying before delivered).
+    future = asyncio.run_coroutine_threadsafe(publish(group, message), _publisher_loop())
+    try:
+        future.result(timeout=5)
+    except Exception:
+        log.exception("publishing %s to %s timed out", message["type"], group)
+
+
+def publish_on_commit(group: str, message: dict[str, Any]) -> None:
+    from django.db import transaction
+
+    transaction.on_commit(lambda: publish_sync(group, message))
