@@ -1,0 +1,63 @@
+"""`make run`: web (HTTP + WebSocket), Celery worker and beat in the foreground.
+
+Ctrl-C (or any of the three exiting) stops all of them.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import redis
+
+
+def _check_redis(url: str) -> None:
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        sys.exit(f"hookline: Redis does not answer at REDIS_URL={url} ({exc.__class__.__name__}). Start Redis or set REDIS_URL.")
+
+
+def commands(port: str, web_workers: str, worker_concurrency: str) -> list[list[str]]:
+    python = sys.executable
+    return [
+        [python, "-m", "uvicorn", "config.asgi:application", "--host", os.environ.get("HOST", "127.0.0.1"),
+         "--port", port, "--workers", web_workers, "--no-access-log", "--lifespan", "off"],
+        [python, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", worker_concurrency,
+         "--without-gossip", "--without-mingle", "-l", "WARNING"],
+        [python, "-m", "celery", "-A", "config", "beat", "-l", "WARNING",
+         "--schedule", os.path.join(os.environ.get("TMPDIR", "/tmp"), f"hookline-beat-{port}")],
+    ]
+
+
+def main() -> None:
+    _check_redis(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    port = os.environ.get("PORT", "8000")
+    children = [
+        subprocess.Popen(cmd, start_new_session=True)
+        for cmd in commands(port, os.environ.get("WEB_WORKERS", "2"), os.environ.get("WORKER_CONCURRENCY", "16"))
+    ]
+    print(f"Hookline is running on http://127.0.0.1:{port}  (Ctrl-C stops it)", flush=True)
+
+    def stop(*_args) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    stop()
+
+
+if __name__ == "__main__":
+    main()
