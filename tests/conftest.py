@@ -1,5 +1,14 @@
+from pathlib import Path
+
 import pytest
+import redis
+from django.conf import settings
 from django.contrib.auth import get_user_model
+
+from tests.support.receiver import Receiver
+from tests.support.stack import Stack
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @pytest.fixture
@@ -10,3 +19,50 @@ def alice(db):
 @pytest.fixture
 def bob(db):
     return get_user_model().objects.create_user("bob", "bob@example.com", "battery-staple-2")
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Real web, Celery worker and beat processes on the test database.
+
+    Tests that use it need committed rows (transactional_db) so the other
+    processes can see them.
+    """
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+    running = Stack(name, tmp_path_factory.mktemp("stack"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def server(stack):
+    stack.start_web()
+    return stack
+
+
+@pytest.fixture
+def worker(stack):
+    stack.start_worker()
+    return stack
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def redis_client():
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

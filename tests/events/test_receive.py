@@ -1,0 +1,176 @@
+"""`ANY /in/<token>[/<sub/path>]` against the real server process."""
+
+import json
+
+import psycopg
+import pytest
+import requests
+from django.db import connection
+
+from endpoints.models import Endpoint
+from events.models import Event, EventStatus
+from tests.support.processes import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def inbox(alice):
+    return Endpoint.objects.create(owner=alice, name="Inbox")
+
+
+def test_it_stores_the_request_byte_for_byte_before_answering(server, inbox):
+    body = b'{"amount": 12, "note": "caf\xc3\xa9"}\n'
+    answer = requests.post(
+        f"{server.url}/in/{inbox.ingest_token}/stripe/charges?x=1&x=2",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Repeat": "a"},
+    )
+    assert answer.status_code == 200
+    payload = answer.json()
+    assert payload["received"] is True
+    # Committed before the answer: the row is there the moment we look.
+    event = Event.objects.get(public_id=payload["event_id"])
+    assert event.body_bytes == body
+    assert event.method == "POST"
+    assert event.path == "stripe/charges"
+    assert event.query == "x=1&x=2"
+    assert event.size == len(body)
+    assert event.source_ip == "127.0.0.1"
+    assert event.content_type == "application/json"
+    assert ["x-repeat", "a"] in event.headers
+    assert event.status == EventStatus.RECEIVED
+    assert event.next_attempt_at is None  # an inbox has nothing to forward
+
+
+def test_it_keeps_binary_bodies_and_any_method(server, inbox):
+    body = bytes(range(256))
+    answer = requests.put(f"{server.url}/in/{inbox.ingest_token}", data=body)
+    assert answer.status_code == 200
+    event = Event.objects.get()
+    assert event.body_bytes == body
+    assert event.method == "PUT"
+
+
+def test_it_keeps_repeated_headers_in_order(server, inbox):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port)
+    conn.putrequest("POST", f"/in/{inbox.ingest_token}")
+    conn.putheader("X-Tag", "one")
+    conn.putheader("X-Tag", "two")
+    conn.putheader("Content-Length", "2")
+    conn.endheaders(b"{}")
+    assert conn.getresponse().status == 200
+    tags = [value for name, value in Event.objects.get().headers if name == "x-tag"]
+    assert tags == ["one", "two"]
+
+
+def test_it_returns_404_and_stores_nothing_for_an_unknown_token(server, inbox):
+    answer = requests.post(f"{server.url}/in/not-a-token", data=b"{}")
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "Unknown ingest URL."}
+    assert Event.objects.count() == 0
+
+
+def test_it_returns_404_for_a_deleted_endpoint(server, inbox):
+    token = inbox.ingest_token
+    inbox.delete()
+    assert requests.post(f"{server.url}/in/{token}", data=b"{}").status_code == 404
+    assert Event.objects.count() == 0
+
+
+def test_it_returns_413_past_the_limit_and_stores_nothing(server, inbox, settings):
+    limit = 10 * 1024 * 1024
+    answer = requests.post(f"{server.url}/in/{inbox.ingest_token}", data=b"x" * (limit + 1))
+    assert answer.status_code == 413
+    assert "limit" in answer.json()["detail"]
+    assert Event.objects.count() == 0
+
+
+def test_it_stops_reading_a_chunked_body_once_past_the_limit(server, inbox):
+    sent = []
+
+    def chunks():
+        for _ in range(2000):  # 2000 x 8 KiB = 16 MiB, past the 10 MiB limit
+            sent.append(1)
+            yield b"y" * 8192
+
+    try:
+        answer = requests.post(f"{server.url}/in/{inbox.ingest_token}", data=chunks())
+        assert answer.status_code == 413
+    except requests.ConnectionError:
+        pass  # the server may close the socket while we are still sending
+    assert Event.objects.count() == 0
+
+
+def test_a_paused_endpoint_stores_events_as_held(server, alice):
+    endpoint = Endpoint.objects.create(owner=alice, name="Paused", destination_url="https://example.com/", paused=True)
+    answer = requests.post(f"{server.url}/in/{endpoint.ingest_token}", data=b"{}")
+    assert answer.status_code == 200
+    event = Event.objects.get()
+    assert event.status == EventStatus.HELD
+    assert event.next_attempt_at is None
+
+
+def test_an_endpoint_with_a_destination_makes_the_event_due_at_once(server, alice):
+    endpoint = Endpoint.objects.create(owner=alice, name="Fwd", destination_url="https://example.com/")
+    requests.post(f"{server.url}/in/{endpoint.ingest_token}", data=b"{}")
+    event = Event.objects.get()
+    assert event.next_attempt_at == event.received_at
+
+
+def test_it_answers_with_the_endpoints_custom_response(server, alice):
+    endpoint = Endpoint.objects.create(
+        owner=alice, name="Custom", response_status=202, response_content_type="text/xml", response_body="<ok/>"
+    )
+    answer = requests.post(f"{server.url}/in/{endpoint.ingest_token}", data=b"{}")
+    assert answer.status_code == 202
+    assert answer.headers["content-type"] == "text/xml"
+    assert answer.text == "<ok/>"
+    assert answer.headers["x-hookline-event-id"] == Event.objects.get().public_id
+
+
+def test_concurrent_requests_each_get_their_own_committed_event(server, inbox):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def post(i: int) -> str:
+        answer = requests.post(f"{server.url}/in/{inbox.ingest_token}", json={"i": i})
+        assert answer.status_code == 200
+        return answer.json()["event_id"]
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(post, range(200)))
+    assert len(set(ids)) == 200
+    stored = {e.public_id: json.loads(e.body_bytes) for e in Event.objects.all()}
+    assert set(stored) == set(ids)
+    assert sorted(body["i"] for body in stored.values()) == list(range(200))
+
+
+def test_it_answers_503_with_retry_after_when_the_database_is_down(server, inbox):
+    name = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        own_pid = cursor.fetchone()[0]
+    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
+    try:
+        # A real outage: refuse new connections and cut the server's pooled ones.
+        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid NOT IN (pg_backend_pid(), %s)",
+            [name, own_pid],
+        )
+        answer = requests.post(f"{server.url}/in/{inbox.ingest_token}", data=b"{}", timeout=30)
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"].isdigit()
+        assert "unavailable" in answer.json()["detail"]
+    finally:
+        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        admin.close()
+    assert Event.objects.count() == 0
+    # And it recovers by itself once the pool reconnects.
+    wait_until(
+        lambda: requests.post(f"{server.url}/in/{inbox.ingest_token}", data=b"{}").status_code == 200,
+        timeout=30, interval=0.5, message="ingest to recover",
+    )
+    assert Event.objects.count() == 1

@@ -1,0 +1,41 @@
+"""The processes `make run` starts (web, worker, beat), against the test database."""
+
+from pathlib import Path
+
+from tests.support import processes
+
+
+class Stack:
+    def __init__(self, database_name: str, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.port = processes.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # Short leases and sweeps so fault tests finish in seconds.
+        self.env = processes.child_env(
+            database_name, DELIVERY_LEASE_SECONDS="2", SWEEP_INTERVAL_SECONDS="0.3", DB_POOL_TIMEOUT="2"
+        )
+        self.web = processes.web(self.port, self.env, log_dir)
+        self.worker = processes.worker(self.env, log_dir)
+        self.beat = processes.beat(self.env, log_dir)
+        self._worker_generation = 0
+
+    def start_web(self) -> None:
+        if self.web.proc is None:
+            self.web.start()
+            processes.wait_http(self.url + "/in/ready-check")
+
+    def start_worker(self) -> None:
+        if self.worker.proc is None or self.worker.proc.poll() is not None:
+            self._worker_generation += 1
+            self.worker = processes.worker(self.env, self.log_dir, name=f"worker{self._worker_generation}")
+            self.worker.start()
+            processes.wait_until(lambda: "ready." in self.worker.log(), timeout=30, message="celery worker ready")
+        if self.beat.proc is None:
+            self.beat.start()
+
+    def kill_worker(self) -> None:
+        self.worker.stop(sig_kill=True)
+
+    def stop(self) -> None:
+        for process in (self.beat, self.worker, self.web):
+            process.stop()
