@@ -39,11 +39,13 @@ def refusal_reason(ip: IPAddress, allow_private: bool | None = None) -> str | No
         return "cloud metadata addresses are refused"
     if ip.is_link_local:
         return "link-local addresses are refused"
-    if ip.is_multicast or ip.is_unspecified or ip.is_reserved:
-        return "multicast, unspecified and reserved addresses are refused"
-    if ip.is_global:
-        return None
+    if ip.is_multicast or ip.is_unspecified:
+        return "multicast and unspecified addresses are refused"
     if allow_private and (ip.is_loopback or ip.is_private):
+        return None
+    if ip.is_reserved:
+        return "reserved addresses are refused"
+    if ip.is_global:
         return None
     return f"{ip} is a private or loopback address (ALLOW_PRIVATE_DESTINATIONS is off)"
 
