@@ -1,0 +1,74 @@
+"""Ingest -> real Celery worker -> real destination, including faults."""
+
+import pytest
+import requests
+
+from deliveries.models import DeliveryAttempt, Outcome
+from endpoints.models import Endpoint
+from events.models import Event, EventStatus
+from tests.support.processes import wait_until
+from tests.support.receiver import Reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def status_of(event_id: str) -> str:
+    return Event.objects.get(public_id=event_id).status
+
+
+def post(server, endpoint: Endpoint, body: bytes = b'{"hello": "world"}') -> str:
+    answer = requests.post(f"{server.url}/in/{endpoint.ingest_token}", data=body)
+    assert answer.status_code == 200
+    return answer.json()["event_id"]
+
+
+@pytest.fixture
+def flaky(alice, receiver):
+    return Endpoint.objects.create(owner=alice, name="Flaky", destination_url=receiver.url, retry_schedule=[1, 1, 1])
+
+
+def test_a_flaky_destination_gets_the_event_after_retries(server, worker, flaky, receiver):
+    receiver.script(Reply(status=503), Reply(status=503), Reply(status=200))
+    event_id = post(server, flaky)
+    wait_until(lambda: status_of(event_id) == EventStatus.DELIVERED, timeout=20, message="delivery")
+    attempts = list(DeliveryAttempt.objects.filter(event__public_id=event_id).values_list("attempt", "status_code"))
+    assert attempts == [(1, 503), (2, 503), (3, 200)]
+    assert [r.body for r in receiver.requests] == [b'{"hello": "world"}'] * 3
+    # Each attempt of one event carries the same webhook-id, for idempotency.
+    assert {r.header("webhook-id") for r in receiver.requests} == {event_id}
+
+
+def test_a_redis_flush_mid_retry_loses_no_delivery(server, worker, flaky, receiver, redis_client):
+    Endpoint.objects.filter(pk=flaky.pk).update(retry_schedule=[2])
+    receiver.script(Reply(status=500), Reply(status=200))
+    event_id = post(server, flaky)
+    wait_until(lambda: status_of(event_id) == EventStatus.RETRYING, message="first failure")
+    redis_client.flushdb()
+    wait_until(lambda: status_of(event_id) == EventStatus.DELIVERED, timeout=20, message="delivery after flush")
+    assert DeliveryAttempt.objects.filter(event__public_id=event_id).count() == 2
+
+
+def test_a_worker_killed_mid_task_delivers_after_restart(server, worker, flaky, receiver):
+    receiver.script(Reply(status=200, delay=30), Reply(status=200))
+    event_id = post(server, flaky)
+    receiver.wait_for(1)  # the worker is now inside the request
+    worker.kill_worker()
+    assert DeliveryAttempt.objects.count() == 0
+    worker.start_worker()
+    wait_until(lambda: status_of(event_id) == EventStatus.DELIVERED, timeout=30, message="delivery after restart")
+    assert list(DeliveryAttempt.objects.values_list("attempt", "outcome")) == [(1, Outcome.SUCCESS)]
+
+
+def test_a_hanging_destination_does_not_starve_the_others(server, worker, alice, receiver):
+    from tests.support.receiver import Receiver
+
+    with Receiver() as slow:
+        slow.script(Reply(status=200, delay=8))
+        hanging = Endpoint.objects.create(owner=alice, name="Slow", destination_url=slow.url, timeout_seconds=10)
+        fast = Endpoint.objects.create(owner=alice, name="Fast", destination_url=receiver.url)
+        stuck = [post(server, hanging) for _ in range(3)]
+        slow.wait_for(3)
+        quick = post(server, fast)
+        wait_until(lambda: status_of(quick) == EventStatus.DELIVERED, message="fast delivery")
+        # The fast endpoint's event went through while all three slow ones were still in flight.
+        assert not DeliveryAttempt.objects.filter(event__public_id__in=stuck).exists()
