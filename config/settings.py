@@ -146,6 +146,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deliveries.tasks.sweep_due",
         "schedule": env_float("SWEEP_INTERVAL_SECONDS", 2.0),
     },
+    "refresh-idle-health": {
+        "task": "deliveries.tasks.refresh_idle_health",
+        "schedule": 300.0,
+    },
 }
 # How long a claimed or enqueued delivery may stay silent before the sweeper
 # assumes its worker or its broker message was lost and sends it again.

@@ -53,3 +53,18 @@ def refresh_health(endpoint: Endpoint) -> bool:
         endpoint_group(endpoint.public_id), envelope.endpoint_status(endpoint.public_id, health, previous)
     )
     return True
+
+
+def refresh_idle(limit: int = 1000) -> int:
+    """Mark endpoints inactive once their last event leaves the window.
+
+    Attempts refresh health as they happen; only the passing of time with no
+    traffic needs this periodic look.
+    """
+    since = timezone.now() - WINDOW
+    stale = (
+        Endpoint.objects.exclude(health=Health.INACTIVE)
+        .exclude(events__received_at__gte=since)
+        .distinct()[:limit]
+    )
+    return sum(refresh_health(endpoint) for endpoint in stale)

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import transaction
 
-from deliveries import forwarding
+from deliveries import forwarding, health
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -22,6 +22,11 @@ def sweep_due() -> int:
     ids = forwarding.due_event_ids()
     transaction.on_commit(lambda: [forward_event.delay(event_id) for event_id in ids])
     return len(ids)
+
+
+@shared_task(ignore_result=True)
+def refresh_idle_health() -> int:
+    return health.refresh_idle()
 
 
 def wake(event_ids: list[int]) -> None:
