@@ -1,0 +1,55 @@
+import asyncio
+
+import pytest
+
+from events.batcher import Batcher
+
+
+def test_requests_that_arrive_during_a_flush_share_the_next_one():
+    sizes: list[int] = []
+
+    async def flush(items: list[int]) -> list[int]:
+        sizes.append(len(items))
+        await asyncio.sleep(0.01)
+        return [item * 2 for item in items]
+
+    async def main() -> list[int]:
+        batcher: Batcher[int, int] = Batcher(flush)
+        return await asyncio.gather(*(batcher.submit(i) for i in range(50)))
+
+    assert asyncio.run(main()) == [i * 2 for i in range(50)]
+    assert sizes == [50]  # all were queued before the first flush ran
+
+
+def test_a_failed_flush_fails_its_batch_and_the_next_batch_still_runs():
+    calls = 0
+
+    async def flush(items: list[str]) -> list[str]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database down")
+        return items
+
+    async def main() -> tuple:
+        batcher: Batcher[str, str] = Batcher(flush)
+        with pytest.raises(RuntimeError):
+            await batcher.submit("a")
+        return await batcher.submit("b")
+
+    assert asyncio.run(main()) == "b"
+
+
+def test_batches_are_capped():
+    sizes: list[int] = []
+
+    async def flush(items: list[int]) -> list[int]:
+        sizes.append(len(items))
+        return items
+
+    async def main() -> None:
+        batcher: Batcher[int, int] = Batcher(flush, max_batch=10)
+        await asyncio.gather(*(batcher.submit(i) for i in range(25)))
+
+    asyncio.run(main())
+    assert sizes == [10, 10, 5]

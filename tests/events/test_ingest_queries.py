@@ -1,0 +1,36 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from endpoints.models import Endpoint
+from events.ingest import Arrival, _store_once
+from events.models import Event, EventStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def arrival(token: str, body: bytes = b"{}") -> Arrival:
+    return Arrival(token=token, method="POST", path="", query="", headers=[["content-type", "application/json"]],
+                   body=body, source_ip="127.0.0.1", received_at=timezone.now())
+
+
+@pytest.mark.parametrize("count", [1, 40])
+def test_a_batch_costs_two_queries_whatever_its_size(alice, count):
+    endpoints = [Endpoint.objects.create(owner=alice, name=f"e{i}") for i in range(3)]
+    arrivals = [arrival(endpoints[i % 3].ingest_token) for i in range(count)]
+    with CaptureQueriesContext(connection) as captured:
+        stored = _store_once(arrivals)
+    # The test's own transaction turns ours into a savepoint; those don't count.
+    queries = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(queries) == 2, queries  # one token lookup, one multi-row INSERT
+    assert Event.objects.count() == count
+    assert all(s.event.pk for s in stored)
+
+
+def test_unknown_tokens_in_a_batch_store_nothing_for_them(alice):
+    endpoint = Endpoint.objects.create(owner=alice, name="ok", paused=True)
+    stored = _store_once([arrival("nope"), arrival(endpoint.ingest_token)])
+    assert stored[0].event is None
+    assert stored[1].event.status == EventStatus.HELD
+    assert Event.objects.count() == 1
