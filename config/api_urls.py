@@ -1,1 +1,28 @@
-urlpatterns: list = []
+"""Routes of the REST API, mounted at /api/v1/."""
+
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from config.api_errors import not_found
+from endpoints.api import ApiKeyViewSet, EndpointViewSet
+from events.api import EventViewSet
+
+# "api-" basenames keep these URL names apart from the web UI's.
+router = SimpleRouter()
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
+router.register("endpoints", EndpointViewSet, basename="api-endpoint")
+router.register("events", EventViewSet, basename="api-event")
+
+urlpatterns = [
+    path("auth/token/", TokenObtainPairView.as_view(), name="api-token"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="api-token-refresh"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *router.urls,
+    # Only paths ending in "/": a missing trailing slash still gets
+    # APPEND_SLASH's redirect instead of a 404.
+    re_path(r"^(?:.*/)?$", not_found),
+]

@@ -1,0 +1,81 @@
+"""REST API for the user's endpoints and API keys."""
+
+from django.db import transaction
+from django.db.models import QuerySet
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+
+from deliveries import forwarding, tasks
+from endpoints.models import ApiKey, Endpoint
+from endpoints.serializers import ApiKeyCreatedSerializer, ApiKeySerializer, EndpointSerializer
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "endpoints.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your active API keys"),
+    create=extend_schema(
+        summary="Issue an API key",
+        responses={201: ApiKeyCreatedSerializer},
+        description="The raw `key` is in this answer only; it is stored hashed.",
+    ),
+    destroy=extend_schema(summary="Revoke an API key"),
+)
+class ApiKeyViewSet(
+    mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    # Tells the schema generator the model; get_queryset scopes every request.
+    queryset = ApiKey.objects.none()
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[ApiKey]:
+        return ApiKey.objects.active().filter(owner=self.request.user).order_by("-created_at", "-id")
+
+    def get_serializer_class(self) -> type:
+        return ApiKeyCreatedSerializer if self.action == "create" else ApiKeySerializer
+
+    def perform_destroy(self, instance: ApiKey) -> None:
+        # Kept, not deleted: the row records that the key existed and when it died.
+        instance.revoke()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your endpoints, newest first"),
+    create=extend_schema(summary="Create an endpoint"),
+    retrieve=extend_schema(summary="Show one endpoint"),
+    partial_update=extend_schema(
+        summary="Change an endpoint",
+        description='`{"paused": false}` resumes it: its held events become due at once.',
+    ),
+    destroy=extend_schema(summary="Delete an endpoint and its events"),
+)
+class EndpointViewSet(viewsets.ModelViewSet):
+    serializer_class = EndpointSerializer
+    # Tells the schema generator the model; get_queryset scopes every request.
+    queryset = Endpoint.objects.none()
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Endpoint]:
+        return Endpoint.objects.filter(owner=self.request.user).order_by("-created_at", "-id")
+
+    def perform_create(self, serializer: EndpointSerializer) -> None:
+        serializer.save(owner=self.request.user)
+
+    def perform_update(self, serializer: EndpointSerializer) -> None:
+        was_paused = serializer.instance.paused
+        with transaction.atomic():
+            endpoint = serializer.save()
+            if was_paused and not endpoint.paused:
+                forwarding.release_held(endpoint)
+                # The sweeper finds the released events due; no per-event wake-ups.
+                transaction.on_commit(tasks.sweep_due.delay)

@@ -1,0 +1,156 @@
+"""REST API for events: filtered, cursor-paginated lists, detail, attempts, replay."""
+
+import re
+from datetime import datetime, timezone as dt_timezone
+
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from deliveries import forwarding, tasks
+from deliveries.models import DeliveryAttempt
+from deliveries.serializers import DeliveryAttemptSerializer
+from endpoints.models import Endpoint
+from events.models import Event, EventStatus
+from events.serializers import EventDetailSerializer, EventSummarySerializer, ReplaySerializer
+
+# An unencoded "+" in a query string arrives as a space, so
+# ?since=2025-01-01T10:00:00+02:00 reaches us as "...10:00:00 02:00".
+_MANGLED_OFFSET = re.compile(r" (\d{2}(?::?\d{2})?)$")
+
+
+class EventCursorPagination(CursorPagination):
+    # -id breaks ties between events stored in the same microsecond.
+    ordering = ("-received_at", "-id")
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
+
+
+def parse_since(value: str) -> datetime:
+    moment = parse_datetime(_MANGLED_OFFSET.sub(r"+\1", value.strip()))
+    if moment is None:
+        raise ValueError(value)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, dt_timezone.utc)
+    return moment
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("endpoint", str, description="Only this endpoint's events (`ep_…`)."),
+    OpenApiParameter("status", str, enum=EventStatus.values),
+    OpenApiParameter(
+        "since",
+        str,
+        description="An ISO 8601 time (events received at or after it) or an event id "
+        "(events received after that event).",
+    ),
+    OpenApiParameter("limit", int, description="Page size, up to 200 (default 50)."),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your events, newest first", parameters=LIST_PARAMETERS),
+    retrieve=extend_schema(summary="Show one event with its body and attempts"),
+)
+class EventViewSet(viewsets.ReadOnlyModelViewSet):
+    # Tells the schema generator the model; get_queryset scopes every request.
+    queryset = Event.objects.none()
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    pagination_class = EventCursorPagination
+
+    def get_serializer_class(self) -> type:
+        if self.action == "list":
+            return EventSummarySerializer
+        if self.action == "deliveries":
+            return DeliveryAttemptSerializer
+        if self.action == "replay":
+            return ReplaySerializer
+        return EventDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Event]:
+        events = Event.objects.filter(endpoint__owner=self.request.user).select_related("endpoint")
+        if self.action == "list":
+            # Bodies can be megabytes each; the list never shows them.
+            return self.filter_list(events.defer("body", "headers"))
+        if self.action == "retrieve":
+            return events.prefetch_related(Prefetch("deliveries", DeliveryAttempt.objects.order_by("attempt", "id")))
+        return events
+
+    def filter_list(self, events: QuerySet[Event]) -> QuerySet[Event]:
+        params = self.request.query_params
+        if endpoint_id := params.get("endpoint"):
+            endpoint = Endpoint.objects.filter(owner=self.request.user, public_id=endpoint_id).first()
+            if endpoint is None:
+                raise exceptions.NotFound("endpoint not found")
+            events = events.filter(endpoint=endpoint)
+        if event_status := params.get("status"):
+            if event_status not in EventStatus.values:
+                choices = ", ".join(EventStatus.values)
+                raise exceptions.ValidationError({"status": [f"Unknown status {event_status!r}; use one of {choices}."]})
+            events = events.filter(status=event_status)
+        if since := params.get("since"):
+            events = events.filter(self.since_filter(since))
+        return events
+
+    def since_filter(self, since: str) -> Q:
+        if since.startswith("evt_"):
+            anchor = (
+                Event.objects.filter(endpoint__owner=self.request.user, public_id=since)
+                .values("received_at", "pk")
+                .first()
+            )
+            if anchor is None:
+                raise exceptions.ValidationError({"since": [f"No event {since!r}."]})
+            # Strictly after the anchor in list order, so ties on received_at
+            # are split by id and no event is repeated or skipped.
+            at = anchor["received_at"]
+            return Q(received_at__gt=at) | Q(received_at=at, pk__gt=anchor["pk"])
+        try:
+            return Q(received_at__gte=parse_since(since))
+        except ValueError:
+            raise exceptions.ValidationError(
+                {"since": ["Use an ISO 8601 date-time (2025-01-31T12:00:00Z) or an event id (evt_…)."]}
+            ) from None
+
+    @extend_schema(summary="List an event's delivery attempts", responses=DeliveryAttemptSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def deliveries(self, request: Request, id: str) -> Response:
+        event = self.get_object()
+        attempts = event.deliveries.order_by("attempt", "id")
+        return Response(DeliveryAttemptSerializer(attempts, many=True).data)
+
+    @extend_schema(
+        summary="Forward an event again",
+        description="Makes the event due now: a new round of attempts on the same event. "
+        "A paused endpoint's event becomes `held` until it resumes.",
+        request=None,
+        responses={
+            202: ReplaySerializer,
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="The endpoint has no destination."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, id: str) -> Response:
+        event = self.get_object()
+        if not event.endpoint.destination_url:
+            return Response({"detail": "endpoint has no destination"}, status=status.HTTP_409_CONFLICT)
+        with transaction.atomic():
+            if forwarding.replay(event):
+                tasks.wake([event.pk])
+        return Response({"event_id": event.public_id, "status": event.status}, status=status.HTTP_202_ACCEPTED)
