@@ -1,0 +1,194 @@
+import shlex
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from deliveries.forwarding import release_held
+from deliveries.tasks import sweep_due
+from endpoints.forms import EndpointForm, SignupForm
+from endpoints.models import Endpoint, new_signing_secret
+from events.models import Event
+
+RECENT_EVENTS = 50
+EVENTS_PER_PAGE = 50
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        messages.success(request, f"Welcome to Hookline, {user.username}.")
+        return redirect("dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def owned_endpoints(request: HttpRequest) -> QuerySet[Endpoint]:
+    return Endpoint.objects.filter(owner=request.user)
+
+
+def owned_endpoint(request: HttpRequest, public_id: str) -> Endpoint:
+    return get_object_or_404(owned_endpoints(request), public_id=public_id)
+
+
+def with_activity(endpoints: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
+    """Annotate 24h event counts and last arrival in the same query.
+
+    Correlated subqueries rather than a JOIN + GROUP BY: each one is a range
+    scan of the (endpoint, -received_at) index, so the cost follows the
+    number of endpoints, not the number of events.
+    """
+    since = timezone.now() - timedelta(hours=24)
+    counts = (
+        Event.objects.filter(endpoint=OuterRef("pk"), received_at__gte=since)
+        .order_by()
+        .values("endpoint")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last = Event.objects.filter(endpoint=OuterRef("pk")).order_by("-received_at", "-id").values("received_at")[:1]
+    return endpoints.annotate(
+        events_24h=Coalesce(Subquery(counts, output_field=IntegerField()), 0),
+        last_event_at=Subquery(last),
+    )
+
+
+def event_rows(events: QuerySet[Event]) -> QuerySet[Event]:
+    # Bodies can be megabytes each; lists never show them.
+    return events.select_related("endpoint").defer("body", "headers").order_by("-received_at", "-id")
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    endpoints = with_activity(owned_endpoints(request))
+    events = event_rows(Event.objects.filter(endpoint__owner=request.user))[:RECENT_EVENTS]
+    return render(request, "dashboard.html", {"endpoints": endpoints, "events": events})
+
+
+@login_required
+def endpoint_list(request: HttpRequest) -> HttpResponse:
+    endpoints = with_activity(owned_endpoints(request))
+    return render(request, "endpoints/list.html", {"endpoints": endpoints})
+
+
+def page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def curl_example(endpoint: Endpoint) -> str:
+    return (
+        f"curl -X POST {shlex.quote(endpoint.ingest_url)} \\\n"
+        "  -H 'Content-Type: application/json' \\\n"
+        """  -d '{"hello": "world"}'"""
+    )
+
+
+@login_required
+def endpoint_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    endpoint = owned_endpoint(request, public_id)
+    page = page_number(request)
+    start = (page - 1) * EVENTS_PER_PAGE
+    # One row past the page tells whether an older page exists without a
+    # COUNT(*) over what may be millions of events.
+    rows = list(event_rows(endpoint.events.all())[start : start + EVENTS_PER_PAGE + 1])
+    context = {
+        "endpoint": endpoint,
+        "curl_example": curl_example(endpoint),
+        "events": rows[:EVENTS_PER_PAGE],
+        "page": page,
+        "has_older": len(rows) > EVENTS_PER_PAGE,
+        "has_newer": page > 1,
+    }
+    return render(request, "endpoints/detail.html", context)
+
+
+@login_required
+def endpoint_create(request: HttpRequest) -> HttpResponse:
+    form = EndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        endpoint = form.save(commit=False)
+        endpoint.owner = request.user
+        endpoint.save()
+        messages.success(request, f"Endpoint “{endpoint.name}” created.")
+        return redirect("endpoint_detail", public_id=endpoint.public_id)
+    return render(request, "endpoints/form.html", {"form": form, "endpoint": None})
+
+
+@login_required
+def endpoint_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    endpoint = owned_endpoint(request, public_id)
+    form = EndpointForm(request.POST or None, instance=endpoint)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved.")
+        return redirect("endpoint_detail", public_id=endpoint.public_id)
+    return render(request, "endpoints/form.html", {"form": form, "endpoint": endpoint})
+
+
+@login_required
+def endpoint_delete(request: HttpRequest, public_id: str) -> HttpResponse:
+    endpoint = owned_endpoint(request, public_id)
+    if request.method == "POST":
+        name = endpoint.name
+        endpoint.delete()
+        messages.success(request, f"Endpoint “{name}” and its events were deleted.")
+        return redirect("dashboard")
+    return render(request, "endpoints/confirm_delete.html", {"endpoint": endpoint})
+
+
+@login_required
+@require_POST
+def pause(request: HttpRequest, public_id: str) -> HttpResponse:
+    endpoint = owned_endpoint(request, public_id)
+    endpoint.paused = True
+    endpoint.save(update_fields=["paused", "updated_at"])
+    messages.success(request, "Endpoint paused: new events are stored and held until you resume.")
+    return redirect("endpoint_detail", public_id=endpoint.public_id)
+
+
+@login_required
+@require_POST
+def resume(request: HttpRequest, public_id: str) -> HttpResponse:
+    endpoint = owned_endpoint(request, public_id)
+    with transaction.atomic():
+        endpoint.paused = False
+        endpoint.save(update_fields=["paused", "updated_at"])
+        released = release_held(endpoint)
+        # The sweeper finds the released events due; waking it only after
+        # the commit means it cannot look before they are.
+        transaction.on_commit(sweep_due.delay)
+    messages.success(request, f"Endpoint resumed; {released} held event(s) released.")
+    return redirect("endpoint_detail", public_id=endpoint.public_id)
+
+
+@login_required
+@require_POST
+def rotate_secret(request: HttpRequest, public_id: str) -> HttpResponse:
+    endpoint = owned_endpoint(request, public_id)
+    endpoint.signing_secret = new_signing_secret()
+    endpoint.save(update_fields=["signing_secret_encrypted", "updated_at"])
+    messages.success(request, "Signing secret rotated. Update your receiver to verify with the new one.")
+    return redirect("endpoint_detail", public_id=endpoint.public_id)
+
+
+@login_required
+@require_POST
+def rotate_ingest_url(request: HttpRequest, public_id: str) -> HttpResponse:
+    endpoint = owned_endpoint(request, public_id)
+    endpoint.rotate_ingest_token()
+    messages.success(request, "Ingest URL rotated. The old URL now answers 404.")
+    return redirect("endpoint_detail", public_id=endpoint.public_id)
