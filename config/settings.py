@@ -89,6 +89,8 @@ def _database() -> dict:
                 "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
             },
             "connect_timeout": 5,
+            # Names this process in pg_stat_activity (web, worker, tests).
+            "application_name": env_str("DB_APPLICATION_NAME", "hookline"),
         }
         db["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_hookline")}
     elif db["ENGINE"] == "django.db.backends.sqlite3":

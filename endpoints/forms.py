@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from endpoints.models import Endpoint, default_retry_schedule
 from endpoints.validation import (
     validate_destination_url,
+    validate_rate_limit,
     validate_response_status,
     validate_retry_schedule,
     validate_timeout,
@@ -60,6 +61,12 @@ class EndpointForm(forms.ModelForm):
         label="Timeout (seconds)",
         initial=10, validators=[validate_timeout], help_text="Seconds to wait for the destination (1–30)."
     )
+    rate_limit = forms.IntegerField(
+        label="Rate limit (requests/second)",
+        required=False,
+        validators=[validate_rate_limit],
+        help_text="Senders get 429 with Retry-After above this rate; empty for no limit.",
+    )
     response_status = forms.IntegerField(
         required=False,
         validators=[validate_response_status],
@@ -81,6 +88,7 @@ class EndpointForm(forms.ModelForm):
             "destination_url",
             "retry_schedule",
             "timeout_seconds",
+            "rate_limit",
             "response_status",
             "response_content_type",
             "response_body",

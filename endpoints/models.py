@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from config import crypto
 from config.ids import new_id, random_token
+from realtime import internal
+from realtime.publish import publish_on_commit
 
 DEFAULT_RETRY_SCHEDULE = [60, 300, 1800, 7200, 21600, 43200, 86400]
 
@@ -50,6 +52,8 @@ class Endpoint(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_content_type = models.CharField(max_length=200, blank=True, default="")
     response_body = models.TextField(blank=True, default="")
+    # Ingest requests per second above which senders get 429; None: no limit.
+    rate_limit = models.PositiveIntegerField(null=True, blank=True)
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.INACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -146,3 +150,5 @@ class ApiKey(models.Model):
     def revoke(self) -> None:
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at"])
+        # Open WebSockets authenticated with this key close with 4001.
+        publish_on_commit(internal.api_key_group(self.public_id), internal.api_key_revoked(self.public_id))

@@ -7,6 +7,7 @@ from endpoints.models import ApiKey, Endpoint
 from endpoints.validation import (
     MAX_RETRIES,
     validate_destination_url,
+    validate_rate_limit,
     validate_response_status,
     validate_retry_schedule,
     validate_timeout,
@@ -38,6 +39,7 @@ class EndpointSerializer(serializers.ModelSerializer):
     timeout_seconds = serializers.IntegerField(required=False, validators=[validate_timeout])
     response_status = serializers.IntegerField(allow_null=True, required=False, validators=[validate_response_status])
     signing_secret = serializers.CharField(read_only=True)
+    rate_limit = serializers.IntegerField(allow_null=True, required=False, validators=[validate_rate_limit])
 
     class Meta:
         model = Endpoint
@@ -49,6 +51,7 @@ class EndpointSerializer(serializers.ModelSerializer):
             "paused",
             "retry_schedule",
             "timeout_seconds",
+            "rate_limit",
             "signing_secret",
             "health",
             "response_status",

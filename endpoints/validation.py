@@ -36,3 +36,8 @@ def validate_timeout(value: int) -> None:
 def validate_response_status(value: int | None) -> None:
     if value is not None and not 200 <= value <= 599:
         raise ValidationError("Response status must be an HTTP status from 200 to 599.")
+
+
+def validate_rate_limit(value: int | None) -> None:
+    if value is not None and not 1 <= value <= 100_000:
+        raise ValidationError("Rate limit must be between 1 and 100000 requests per second, or empty for none.")

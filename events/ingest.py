@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from endpoints.models import Endpoint, endpoint_group
+from events import ratelimit
 from events.batcher import Batcher
 from events.models import Event, EventStatus
 
@@ -42,9 +43,10 @@ class Arrival:
 
 @dataclass
 class Stored:
-    event: Event | None  # None: unknown token
+    event: Event | None  # None: unknown token, or over the rate limit
     endpoint: Endpoint | None = None
     wake: bool = False
+    limited: bool = False
 
 
 def _content_type(headers: list[list[str]]) -> str:
@@ -70,6 +72,7 @@ def _store_once(arrivals: list[Arrival]) -> list[Stored]:
     with transaction.atomic():
         tokens = {arrival.token for arrival in arrivals}
         endpoints = {e.ingest_token: e for e in Endpoint.objects.filter(ingest_token__in=tokens)}
+        allowed = _allowances(arrivals, endpoints)
         results: list[Stored] = []
         rows: list[Event] = []
         for arrival in arrivals:
@@ -77,6 +80,11 @@ def _store_once(arrivals: list[Arrival]) -> list[Stored]:
             if endpoint is None:
                 results.append(Stored(event=None))
                 continue
+            if endpoint.pk in allowed:
+                if allowed[endpoint.pk] == 0:
+                    results.append(Stored(event=None, endpoint=endpoint, limited=True))
+                    continue
+                allowed[endpoint.pk] -= 1
             forwards = bool(endpoint.destination_url) and not endpoint.paused
             event = Event(
                 endpoint=endpoint,
@@ -97,6 +105,16 @@ def _store_once(arrivals: list[Arrival]) -> list[Stored]:
             results.append(Stored(event=event, endpoint=endpoint, wake=forwards))
         Event.objects.bulk_create(rows)
     return results
+
+
+def _allowances(arrivals: list[Arrival], endpoints: dict[str, Endpoint]) -> dict[int, int]:
+    wanted: dict[int, tuple[int, int]] = {}
+    for arrival in arrivals:
+        endpoint = endpoints.get(arrival.token)
+        if endpoint is not None and endpoint.rate_limit:
+            limit, count = wanted.get(endpoint.pk, (endpoint.rate_limit, 0))
+            wanted[endpoint.pk] = (limit, count + 1)
+    return ratelimit.allowances(wanted)
 
 
 _batcher: Batcher[Arrival, Stored] | None = None
@@ -242,6 +260,12 @@ async def receive_webhook(scope, receive, send) -> None:
         await _send(
             send, 503, _error("Storage is unavailable; retry later."),
             extra=[(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
+        )
+        return
+    if stored.limited:
+        await _send(
+            send, 429, _error(f"Rate limit of {stored.endpoint.rate_limit} requests per second exceeded."),
+            extra=[(b"retry-after", b"1")],
         )
         return
     if stored.event is None:

@@ -34,3 +34,10 @@ def test_unknown_tokens_in_a_batch_store_nothing_for_them(alice):
     assert stored[0].event is None
     assert stored[1].event.status == EventStatus.HELD
     assert Event.objects.count() == 1
+
+
+def test_a_rate_limited_endpoint_takes_only_its_allowance_per_second(alice):
+    endpoint = Endpoint.objects.create(owner=alice, name="limited", rate_limit=3)
+    stored = _store_once([arrival(endpoint.ingest_token) for _ in range(5)])
+    assert [s.limited for s in stored] == [False, False, False, True, True]
+    assert Event.objects.count() == 3

@@ -10,6 +10,7 @@ from django.db import connection
 from endpoints.models import Endpoint
 from events.models import Event, EventStatus
 from tests.support.processes import wait_until
+from tests.support.stack import STACK_APPLICATION_NAME
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -149,16 +150,13 @@ def test_concurrent_requests_each_get_their_own_committed_event(server, inbox):
 
 def test_it_answers_503_with_retry_after_when_the_database_is_down(server, inbox):
     name = connection.settings_dict["NAME"]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        own_pid = cursor.fetchone()[0]
     admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
     try:
         # A real outage: refuse new connections and cut the server's pooled ones.
         admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
         admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid NOT IN (pg_backend_pid(), %s)",
-            [name, own_pid],
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+            [name, STACK_APPLICATION_NAME],
         )
         answer = requests.post(f"{server.url}/in/{inbox.ingest_token}", data=b"{}", timeout=30)
         assert answer.status_code == 503
@@ -174,3 +172,17 @@ def test_it_answers_503_with_retry_after_when_the_database_is_down(server, inbox
         timeout=30, interval=0.5, message="ingest to recover",
     )
     assert Event.objects.count() == 1
+
+
+def test_it_answers_429_with_retry_after_past_the_endpoints_rate_limit(server, alice):
+    from concurrent.futures import ThreadPoolExecutor
+
+    endpoint = Endpoint.objects.create(owner=alice, name="Limited", rate_limit=5)
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda _: requests.post(f"{server.url}/in/{endpoint.ingest_token}", data=b"{}"), range(30)))
+    codes = [answer.status_code for answer in answers]
+    limited = [answer for answer in answers if answer.status_code == 429]
+    assert set(codes) == {200, 429}
+    assert all(answer.headers["retry-after"] == "1" for answer in limited)
+    # Only what was answered 200 was stored; nothing of the refused requests.
+    assert Event.objects.count() == codes.count(200)

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from tests.support import processes
 
+STACK_APPLICATION_NAME = "hookline-test-stack"
+
 
 class Stack:
     def __init__(self, database_name: str, log_dir: Path) -> None:
@@ -12,7 +14,8 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.port}"
         # Short leases and sweeps so fault tests finish in seconds.
         self.env = processes.child_env(
-            database_name, DELIVERY_LEASE_SECONDS="2", SWEEP_INTERVAL_SECONDS="0.3", DB_POOL_TIMEOUT="2"
+            database_name, DELIVERY_LEASE_SECONDS="2", SWEEP_INTERVAL_SECONDS="0.3", DB_POOL_TIMEOUT="2",
+            DB_APPLICATION_NAME=STACK_APPLICATION_NAME,
         )
         self.web = processes.web(self.port, self.env, log_dir)
         self.worker = processes.worker(self.env, log_dir)
