@@ -1,4 +1,16 @@
+"""WebSocket routes (config.asgi hands every WebSocket here)."""
+
 from channels.routing import URLRouter
+from channels.sessions import SessionMiddlewareStack
 from django.urls import path
 
-websocket_application = URLRouter([])
+from realtime.consumers import StreamConsumer
+
+# Only the session, not AuthMiddleware: token clients never pay for a
+# session lookup, and realtime.auth reads the session only when the
+# Origin is one of ours.
+websocket_application = URLRouter(
+    [
+        path("v1/ws", SessionMiddlewareStack(StreamConsumer.as_asgi())),
+    ]
+)

@@ -1,0 +1,29 @@
+"""Channel-layer messages between server parts that never reach a client.
+
+Client-visible messages come from realtime.envelope only. These ride the
+same groups so a consumer learns about changes it must act on: a new or
+deleted endpoint (for `"*"` subscriptions) and a revoked API key. The
+consumer handles each type itself and forwards none of them.
+"""
+
+from typing import Any
+
+ENDPOINT_CREATED = "endpoint.created"
+ENDPOINT_DELETED = "endpoint.deleted"
+API_KEY_REVOKED = "apikey.revoked"
+
+
+def api_key_group(public_id: str) -> str:
+    return f"apikey.{public_id}"
+
+
+def endpoint_created(endpoint_id: str) -> dict[str, Any]:
+    return {"type": ENDPOINT_CREATED, "endpoint": endpoint_id}
+
+
+def endpoint_deleted(endpoint_id: str) -> dict[str, Any]:
+    return {"type": ENDPOINT_DELETED, "endpoint": endpoint_id}
+
+
+def api_key_revoked(key_id: str) -> dict[str, Any]:
+    return {"type": API_KEY_REVOKED, "key": key_id}
