@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from endpoints.models import Endpoint, endpoint_group
+from endpoints.models import Endpoint, Health, endpoint_group
 from events import ratelimit
 from events.batcher import Batcher
 from events.models import Event, EventStatus
@@ -140,23 +140,23 @@ async def _after_commit(stored: list[Stored]) -> None:
         except Exception:  # the sweeper sends them once the lease runs out
             log.exception("could not enqueue %d events; the sweeper will pick them up", len(wake))
     await asyncio.gather(
-        *(
-            publish(endpoint_group(s.endpoint.public_id), envelope.event_received(_summary(s)))
-            for s in stored
-        )
+        *(publish(endpoint_group(s.endpoint.public_id), envelope.event_received(s.event.summary())) for s in stored)
     )
+    idle = {s.endpoint.pk: s.endpoint for s in stored if s.endpoint.health == Health.INACTIVE}
+    if idle:
+        await sync_to_async(_wake_up_health, thread_sensitive=False)(list(idle.values()))
 
 
-def _summary(stored: Stored) -> dict:
-    event = stored.event
-    return {
-        "id": event.public_id,
-        "endpoint": stored.endpoint.public_id,
-        "method": event.method,
-        "size": event.size,
-        "status": event.status,
-        "received_at": event.received_at.isoformat(),
-    }
+def _wake_up_health(endpoints: list[Endpoint]) -> None:
+    """An inactive endpoint that just received is active again (inboxes too,
+    which have no attempts to refresh their health)."""
+    from deliveries.health import refresh_health
+
+    try:
+        for endpoint in endpoints:
+            refresh_health(endpoint)
+    finally:
+        connection.close()
 
 
 class AfterCommit:

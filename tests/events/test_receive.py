@@ -186,3 +186,11 @@ def test_it_answers_429_with_retry_after_past_the_endpoints_rate_limit(server, a
     assert all(answer.headers["retry-after"] == "1" for answer in limited)
     # Only what was answered 200 was stored; nothing of the refused requests.
     assert Event.objects.count() == codes.count(200)
+
+
+def test_an_inactive_inbox_becomes_healthy_when_it_receives(server, inbox):
+    from endpoints.models import Health
+
+    assert inbox.health == Health.INACTIVE
+    requests.post(f"{server.url}/in/{inbox.ingest_token}", data=b"{}")
+    wait_until(lambda: Endpoint.objects.get(pk=inbox.pk).health == Health.HEALTHY, message="health refresh")

@@ -16,6 +16,7 @@ class Stack:
         self.env = processes.child_env(
             database_name, DELIVERY_LEASE_SECONDS="2", SWEEP_INTERVAL_SECONDS="0.3", DB_POOL_TIMEOUT="2",
             DB_APPLICATION_NAME=STACK_APPLICATION_NAME,
+            PUBLIC_BASE_URL=f"http://127.0.0.1:{self.port}",
         )
         self.web = processes.web(self.port, self.env, log_dir)
         self.worker = processes.worker(self.env, log_dir)
