@@ -1,0 +1,77 @@
+"""Every knob of a bench run in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH_ROOT = Path(__file__).resolve().parent.parent
+# The checkout whose app is measured: this one, or a candidate copy of it
+# (BENCH_APP_DIR=/path/to/copy make bench) run with this checkout's .venv.
+REPO = Path(os.environ.get("BENCH_APP_DIR", BENCH_ROOT)).resolve()
+
+# A 90-byte JSON body, like a small payment webhook.
+BODY = b'{"type":"invoice.paid","id":"evt_bench01","amount":4200,"currency":"usd","livemode":false}'
+assert len(BODY) == 90, len(BODY)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The issue's targets."""
+
+    ingest_req_s: float = 1500.0
+    ratio_to_pgbench: float = 0.15
+    open_loop_p99_ms: float = 50.0
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    db_name: str = "hookline_bench"
+    pg_host: str = "127.0.0.1"
+    pg_port: int = 5432
+    pg_user: str = "postgres"
+    redis_url: str = "redis://127.0.0.1:6379/14"
+    host: str = "127.0.0.1"  # all traffic stays on loopback
+    web_workers: str = field(default_factory=lambda: os.environ.get("WEB_WORKERS", "2"))
+    # wrk: the command of the issue, `wrk -t2 -c32 -d10s --latency`.
+    wrk_threads: int = 2
+    wrk_connections: int = 32
+    wrk_seconds: int = 10
+    # Each wrk connection stops sending this long before wrk stops, so no
+    # request is in flight (stored but uncounted) when wrk exits.
+    wrk_drain_seconds: float = 0.5
+    warmup_seconds: int = 2
+    open_loop_rate: float = 500.0
+    open_loop_seconds: float = 10.0
+    open_loop_connections: int = 32
+    request_timeout_s: float = 5.0
+    pgbench_clients: int = 16
+    pgbench_threads: int = 2
+    pgbench_seconds: int = 10
+    server_start_timeout_s: float = 40.0
+    targets: Targets = field(default_factory=Targets)
+
+    @property
+    def database_url(self) -> str:
+        return f"postgres://{self.pg_user}@{self.pg_host}:{self.pg_port}/{self.db_name}"
+
+    @property
+    def python(self) -> str:
+        return str(BENCH_ROOT / ".venv" / "bin" / "python")
+
+    def django_env(self) -> dict[str, str]:
+        """The environment of every Django process of the run."""
+        env = dict(os.environ)
+        env.update(
+            DJANGO_SETTINGS_MODULE="config.settings",
+            DATABASE_URL=self.database_url,
+            SECRET_KEY="bench",
+            DEBUG="0",
+            REDIS_URL=self.redis_url,
+            CHANNEL_PREFIX="bench",
+            CELERY_QUEUE="bench",
+            HOST=self.host,
+            PYTHONUNBUFFERED="1",
+        )
+        return env
