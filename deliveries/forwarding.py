@@ -20,7 +20,6 @@ from deliveries.models import DeliveryAttempt, Outcome
 from deliveries.schedule import next_retry_at
 from endpoints.models import Endpoint, endpoint_group
 from events.models import Event, EventStatus
-from realtime import envelope
 from realtime.publish import publish_on_commit
 
 log = logging.getLogger(__name__)
@@ -120,11 +119,11 @@ def record(
     if not succeeded and response.outcome != Outcome.BLOCKED:
         retry_at = next_retry_at(timezone.now(), endpoint.retry_schedule, event.retry_index, response.retry_after)
     if succeeded:
-        status, type_ = EventStatus.DELIVERED, "event.delivered"
+        status = EventStatus.DELIVERED
     elif retry_at is not None:
-        status, type_ = EventStatus.RETRYING, "event.retrying"
+        status = EventStatus.RETRYING
     else:
-        status, type_ = EventStatus.FAILED, "event.failed"
+        status = EventStatus.FAILED
     try:
         with transaction.atomic():
             attempt = DeliveryAttempt.objects.create(
@@ -149,21 +148,7 @@ def record(
                 attempt_count=attempt_no,
                 retry_index=0 if succeeded else event.retry_index + 1,
             )
-            publish_on_commit(
-                endpoint_group(endpoint.public_id),
-                envelope.delivery_outcome(
-                    type_,
-                    event_id=event.public_id,
-                    endpoint_id=endpoint.public_id,
-                    attempt=attempt_no,
-                    status_code=response.status_code,
-                    duration_ms=response.duration_ms,
-                    outcome=response.outcome,
-                    delivery_id=attempt.public_id,
-                    next_retry_at=retry_at,
-                    error=response.error,
-                ),
-            )
+            publish_on_commit(endpoint_group(endpoint.public_id), attempt.message())
             refresh_health(endpoint)
     except IntegrityError:
         # Another worker recorded this attempt number first (a lease ran out

@@ -1,6 +1,7 @@
 from django.db import models
 
 from config.ids import new_id
+from realtime import envelope
 from endpoints.models import Endpoint
 from events.models import Event
 
@@ -47,6 +48,30 @@ class DeliveryAttempt(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.outcome == Outcome.SUCCESS
+
+    @property
+    def message_type(self) -> str:
+        """The realtime message this attempt announced."""
+        if self.outcome == Outcome.SUCCESS:
+            return "event.delivered"
+        if self.next_retry_at is not None:
+            return "event.retrying"
+        return "event.failed"
+
+    def message(self) -> dict:
+        """The realtime envelope for this attempt (live and replayed alike)."""
+        return envelope.delivery_outcome(
+            self.message_type,
+            event_id=self.event.public_id,
+            endpoint_id=self.endpoint.public_id,
+            attempt=self.attempt,
+            status_code=self.status_code,
+            duration_ms=self.duration_ms,
+            outcome=self.outcome,
+            delivery_id=self.public_id,
+            next_retry_at=self.next_retry_at,
+            error=self.error,
+        )
 
     def response_text(self) -> str:
         return bytes(self.response_body).decode("utf-8", errors="replace")

@@ -14,7 +14,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.db.models import Q
 
-from deliveries.models import DeliveryAttempt, Outcome
+from deliveries.models import DeliveryAttempt
 from endpoints.models import Endpoint
 from events.models import Event
 from realtime import envelope
@@ -45,13 +45,6 @@ def message_key(message: Message) -> tuple | None:
         return ("attempt", data.get("event_id"), data.get("attempt"))
     return None
 
-
-def attempt_type(attempt: DeliveryAttempt) -> str:
-    if attempt.outcome == Outcome.SUCCESS:
-        return "event.delivered"
-    if attempt.next_retry_at is not None:
-        return "event.retrying"
-    return "event.failed"
 
 
 @database_sync_to_async
@@ -95,7 +88,7 @@ def missed(user_id: int, endpoint_ids: list[str], cursor: Cursor, limit: int) ->
         .order_by("-started_at", "-pk")[: limit + 1]
     )
     timeline = [((e.received_at, 0, e.pk), envelope.event_received(e.summary())) for e in events]
-    timeline += [((a.started_at, 1, a.pk), _attempt_message(a)) for a in attempts]
+    timeline += [((a.started_at, 1, a.pk), a.message()) for a in attempts]
     timeline.sort(key=lambda entry: entry[0])
     kept = [message for _, message in timeline[-limit:]]
     total = len(events) + len(attempts)
@@ -105,17 +98,3 @@ def missed(user_id: int, endpoint_ids: list[str], cursor: Cursor, limit: int) ->
         total += attempts_after.count() - len(attempts)
     return Replay(messages=kept, skipped=total - len(kept))
 
-
-def _attempt_message(attempt: DeliveryAttempt) -> Message:
-    return envelope.delivery_outcome(
-        attempt_type(attempt),
-        event_id=attempt.event.public_id,
-        endpoint_id=attempt.endpoint.public_id,
-        attempt=attempt.attempt,
-        status_code=attempt.status_code,
-        duration_ms=attempt.duration_ms,
-        outcome=attempt.outcome,
-        delivery_id=attempt.public_id,
-        next_retry_at=attempt.next_retry_at,
-        error=attempt.error,
-    )

@@ -110,20 +110,7 @@ async def announce_event(event: Event) -> dict:
 
 async def announce_attempt(attempt: DeliveryAttempt) -> dict:
     """What deliveries.forwarding.record does after its commit."""
-    from realtime.replay import attempt_type
-
-    message = envelope.delivery_outcome(
-        attempt_type(attempt),
-        event_id=attempt.event.public_id,
-        endpoint_id=attempt.endpoint.public_id,
-        attempt=attempt.attempt,
-        status_code=attempt.status_code,
-        duration_ms=attempt.duration_ms,
-        outcome=attempt.outcome,
-        delivery_id=attempt.public_id,
-        next_retry_at=attempt.next_retry_at,
-        error=attempt.error,
-    )
+    message = attempt.message()
     await publish(endpoint_group(attempt.endpoint.public_id), message)
     return message
 
