@@ -11,110 +11,19 @@ answer, batched, so they never add to a sender's latency.
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from endpoints.models import Endpoint, Health, endpoint_group
-from events import ratelimit
 from events.batcher import Batcher
-from events.models import Event, EventStatus
+from events.store import Arrival, Stored, make_store
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
-
-
-@dataclass
-class Arrival:
-    token: str
-    method: str
-    path: str
-    query: str
-    headers: list[list[str]]
-    body: bytes
-    source_ip: str | None
-    received_at: datetime
-
-
-@dataclass
-class Stored:
-    event: Event | None  # None: unknown token, or over the rate limit
-    endpoint: Endpoint | None = None
-    wake: bool = False
-    limited: bool = False
-
-
-def _content_type(headers: list[list[str]]) -> str:
-    for name, value in headers:
-        if name == "content-type":
-            return value[:255]
-    return ""
-
-
-def _store(arrivals: list[Arrival]) -> list[Stored]:
-    try:
-        return _store_once(arrivals)
-    except IntegrityError:
-        # An endpoint was deleted between our lookup and our insert; looking
-        # the tokens up again drops it (its senders get 404) and keeps the rest.
-        return _store_once(arrivals)
-    finally:
-        # Return the pooled connection: this runs on an executor thread.
-        connection.close()
-
-
-def _store_once(arrivals: list[Arrival]) -> list[Stored]:
-    with transaction.atomic():
-        tokens = {arrival.token for arrival in arrivals}
-        endpoints = {e.ingest_token: e for e in Endpoint.objects.filter(ingest_token__in=tokens)}
-        allowed = _allowances(arrivals, endpoints)
-        results: list[Stored] = []
-        rows: list[Event] = []
-        for arrival in arrivals:
-            endpoint = endpoints.get(arrival.token)
-            if endpoint is None:
-                results.append(Stored(event=None))
-                continue
-            if endpoint.pk in allowed:
-                if allowed[endpoint.pk] == 0:
-                    results.append(Stored(event=None, endpoint=endpoint, limited=True))
-                    continue
-                allowed[endpoint.pk] -= 1
-            forwards = bool(endpoint.destination_url) and not endpoint.paused
-            event = Event(
-                endpoint=endpoint,
-                method=arrival.method,
-                path=arrival.path,
-                query=arrival.query,
-                headers=arrival.headers,
-                body=arrival.body,
-                size=len(arrival.body),
-                source_ip=arrival.source_ip,
-                content_type=_content_type(arrival.headers),
-                received_at=arrival.received_at,
-                status=EventStatus.HELD if endpoint.paused else EventStatus.RECEIVED,
-                next_attempt_at=arrival.received_at if forwards else None,
-                enqueued_at=arrival.received_at if forwards else None,
-            )
-            rows.append(event)
-            results.append(Stored(event=event, endpoint=endpoint, wake=forwards))
-        Event.objects.bulk_create(rows)
-    return results
-
-
-def _allowances(arrivals: list[Arrival], endpoints: dict[str, Endpoint]) -> dict[int, int]:
-    wanted: dict[int, tuple[int, int]] = {}
-    for arrival in arrivals:
-        endpoint = endpoints.get(arrival.token)
-        if endpoint is not None and endpoint.rate_limit:
-            limit, count = wanted.get(endpoint.pk, (endpoint.rate_limit, 0))
-            wanted[endpoint.pk] = (limit, count + 1)
-    return ratelimit.allowances(wanted)
 
 
 _batcher: Batcher[Arrival, Stored] | None = None
@@ -124,14 +33,14 @@ _background: set[asyncio.Task] = set()
 def batcher() -> Batcher[Arrival, Stored]:
     global _batcher
     if _batcher is None:
-        _batcher = Batcher(sync_to_async(_store, thread_sensitive=False))
+        _batcher = Batcher(make_store(), max_inflight=2)
     return _batcher
 
 
 async def _after_commit(stored: list[Stored]) -> None:
     from deliveries.tasks import forward_events
     from realtime import envelope
-    from realtime.publish import publish
+    from realtime.publish import publish_many
 
     wake = [s.event.pk for s in stored if s.wake]
     if wake:
@@ -139,8 +48,8 @@ async def _after_commit(stored: list[Stored]) -> None:
             await asyncio.to_thread(forward_events.delay, wake)
         except Exception:  # the sweeper sends them once the lease runs out
             log.exception("could not enqueue %d events; the sweeper will pick them up", len(wake))
-    await asyncio.gather(
-        *(publish(endpoint_group(s.endpoint.public_id), envelope.event_received(s.event.summary())) for s in stored)
+    await publish_many(
+        [(endpoint_group(s.endpoint.public_id), envelope.event_received(s.event.summary())) for s in stored]
     )
     idle = {s.endpoint.pk: s.endpoint for s in stored if s.endpoint.health == Health.INACTIVE}
     if idle:

@@ -53,3 +53,23 @@ def test_batches_are_capped():
 
     asyncio.run(main())
     assert sizes == [10, 10, 5]
+
+
+def test_a_second_flush_runs_while_the_first_waits_when_allowed():
+    running = 0
+    most = 0
+
+    async def flush(items: list[int]) -> list[int]:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        return items
+
+    async def main() -> None:
+        batcher: Batcher[int, int] = Batcher(flush, max_batch=5, max_inflight=2)
+        assert await asyncio.gather(*(batcher.submit(i) for i in range(20))) == list(range(20))
+
+    asyncio.run(main())
+    assert most == 2

@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from endpoints.models import Endpoint
-from events.ingest import Arrival, _store_once
+from events.store import Arrival, PostgresStore, store_sync_once
 from events.models import Event, EventStatus
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def test_a_batch_costs_two_queries_whatever_its_size(alice, count):
     endpoints = [Endpoint.objects.create(owner=alice, name=f"e{i}") for i in range(3)]
     arrivals = [arrival(endpoints[i % 3].ingest_token) for i in range(count)]
     with CaptureQueriesContext(connection) as captured:
-        stored = _store_once(arrivals)
+        stored = store_sync_once(arrivals)
     # The test's own transaction turns ours into a savepoint; those don't count.
     queries = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(queries) == 2, queries  # one token lookup, one multi-row INSERT
@@ -30,7 +30,7 @@ def test_a_batch_costs_two_queries_whatever_its_size(alice, count):
 
 def test_unknown_tokens_in_a_batch_store_nothing_for_them(alice):
     endpoint = Endpoint.objects.create(owner=alice, name="ok", paused=True)
-    stored = _store_once([arrival("nope"), arrival(endpoint.ingest_token)])
+    stored = store_sync_once([arrival("nope"), arrival(endpoint.ingest_token)])
     assert stored[0].event is None
     assert stored[1].event.status == EventStatus.HELD
     assert Event.objects.count() == 1
@@ -38,6 +38,34 @@ def test_unknown_tokens_in_a_batch_store_nothing_for_them(alice):
 
 def test_a_rate_limited_endpoint_takes_only_its_allowance_per_second(alice):
     endpoint = Endpoint.objects.create(owner=alice, name="limited", rate_limit=3)
-    stored = _store_once([arrival(endpoint.ingest_token) for _ in range(5)])
+    stored = store_sync_once([arrival(endpoint.ingest_token) for _ in range(5)])
     assert [s.limited for s in stored] == [False, False, False, True, True]
     assert Event.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_postgres_store_writes_a_batch_in_one_transaction(alice):
+    import asyncio
+
+    endpoint = Endpoint.objects.create(owner=alice, name="pg", destination_url="https://example.com/")
+    limited = Endpoint.objects.create(owner=alice, name="limited", rate_limit=1)
+    arrivals = [arrival(endpoint.ingest_token, b"\x00\xffbinary")] * 3 + [arrival("nope")]
+    arrivals += [arrival(limited.ingest_token)] * 2
+
+    async def main():
+        store = PostgresStore()
+        try:
+            return await store(arrivals)
+        finally:
+            await store.close()
+
+    stored = asyncio.run(main())
+    assert [s.event is not None for s in stored] == [True, True, True, False, True, False]
+    assert stored[5].limited and not stored[3].limited
+    saved = {e.pk: e for e in Event.objects.all()}
+    assert set(saved) == {s.event.pk for s in stored if s.event}
+    first = saved[stored[0].event.pk]
+    assert first.body_bytes == b"\x00\xffbinary"
+    assert first.headers == [["content-type", "application/json"]]
+    assert first.next_attempt_at == first.received_at and first.status == EventStatus.RECEIVED
+    assert stored[0].wake and not stored[4].wake

@@ -1,0 +1,223 @@
+"""Storing a batch of arrivals: one token lookup and one INSERT per batch.
+
+Two ways to the same rows:
+- `store_sync` goes through the ORM on an executor thread; it serves SQLite
+  (`make run`'s zero-config default) and any other database.
+- `store_postgres` talks to PostgreSQL straight from the event loop with a
+  small psycopg async pool: no thread hand-off, no ORM compilation, and the
+  batch's INSERTs sent in one pipelined round trip. On this machine that is
+  the difference between ~900 and ~1,900 ingested webhooks per second
+  (bench/ measures both).
+Both plan the rows the same way (`plan`), so they cannot disagree on what an
+event looks like.
+"""
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from endpoints.models import Endpoint
+from events import ratelimit
+from events.models import Event, EventStatus
+
+
+@dataclass
+class Arrival:
+    token: str
+    method: str
+    path: str
+    query: str
+    headers: list[list[str]]
+    body: bytes
+    source_ip: str | None
+    received_at: datetime
+
+
+@dataclass
+class Stored:
+    event: Event | None  # None: unknown token, or over the rate limit
+    endpoint: Endpoint | None = None
+    wake: bool = False
+    limited: bool = False
+
+
+def _content_type(headers: list[list[str]]) -> str:
+    for name, value in headers:
+        if name == "content-type":
+            return value[:255]
+    return ""
+
+
+def wanted_allowances(arrivals: list[Arrival], endpoints: dict[str, Endpoint]) -> dict[int, tuple[int, int]]:
+    """Endpoint pk -> (rate limit, arrivals in this batch), for limited endpoints."""
+    wanted: dict[int, tuple[int, int]] = {}
+    for arrival in arrivals:
+        endpoint = endpoints.get(arrival.token)
+        if endpoint is not None and endpoint.rate_limit:
+            limit, count = wanted.get(endpoint.pk, (endpoint.rate_limit, 0))
+            wanted[endpoint.pk] = (limit, count + 1)
+    return wanted
+
+
+def plan(arrivals: list[Arrival], endpoints: dict[str, Endpoint], allowed: dict[int, int]) -> list[Stored]:
+    """One Stored per arrival, in order; its Event is built but not saved."""
+    results: list[Stored] = []
+    for arrival in arrivals:
+        endpoint = endpoints.get(arrival.token)
+        if endpoint is None:
+            results.append(Stored(event=None))
+            continue
+        if endpoint.pk in allowed:
+            if allowed[endpoint.pk] == 0:
+                results.append(Stored(event=None, endpoint=endpoint, limited=True))
+                continue
+            allowed[endpoint.pk] -= 1
+        forwards = bool(endpoint.destination_url) and not endpoint.paused
+        due = arrival.received_at if forwards else None
+        event = Event(
+            endpoint=endpoint,
+            method=arrival.method,
+            path=arrival.path,
+            query=arrival.query,
+            headers=arrival.headers,
+            body=arrival.body,
+            size=len(arrival.body),
+            source_ip=arrival.source_ip,
+            content_type=_content_type(arrival.headers),
+            received_at=arrival.received_at,
+            status=EventStatus.HELD if endpoint.paused else EventStatus.RECEIVED,
+            next_attempt_at=due,
+            enqueued_at=due,
+        )
+        results.append(Stored(event=event, endpoint=endpoint, wake=forwards))
+    return results
+
+
+# --- any database, through the ORM -------------------------------------------
+
+
+def store_sync(arrivals: list[Arrival]) -> list[Stored]:
+    try:
+        return store_sync_once(arrivals)
+    except IntegrityError:
+        # An endpoint was deleted between our lookup and our insert; looking
+        # the tokens up again drops it (its senders get 404) and keeps the rest.
+        return store_sync_once(arrivals)
+    finally:
+        # Return the pooled connection: this runs on an executor thread.
+        connection.close()
+
+
+def store_sync_once(arrivals: list[Arrival]) -> list[Stored]:
+    with transaction.atomic():
+        tokens = {arrival.token for arrival in arrivals}
+        endpoints = {e.ingest_token: e for e in Endpoint.objects.filter(ingest_token__in=tokens)}
+        results = plan(arrivals, endpoints, ratelimit.allowances(wanted_allowances(arrivals, endpoints)))
+        Event.objects.bulk_create([stored.event for stored in results if stored.event is not None])
+    return results
+
+
+# --- PostgreSQL, from the event loop -----------------------------------------
+
+# What ingest reads of an endpoint, in model field order (`from_db` needs it).
+_ENDPOINT_FIELDS = tuple(
+    field.attname
+    for field in Endpoint._meta.concrete_fields
+    if field.attname
+    in {
+        "id", "public_id", "ingest_token", "destination_url", "paused", "response_status",
+        "response_content_type", "response_body", "rate_limit", "health",
+    }
+)
+_TOKEN_INDEX = _ENDPOINT_FIELDS.index("ingest_token")
+_ENDPOINT_SQL = (
+    f"SELECT {', '.join(_ENDPOINT_FIELDS)} FROM {Endpoint._meta.db_table} WHERE ingest_token = ANY(%s)"
+)
+_EVENT_FIELDS = (
+    "endpoint_id", "public_id", "method", "path", "query", "headers", "body", "size", "source_ip",
+    "content_type", "received_at", "status", "next_attempt_at", "enqueued_at", "attempt_count", "retry_index",
+)
+_INSERT_SQL = (
+    f"INSERT INTO {Event._meta.db_table} ({', '.join(_EVENT_FIELDS)}) "
+    f"VALUES ({', '.join('%s' for _ in _EVENT_FIELDS)}) RETURNING id"
+)
+
+
+def _row(event: Event) -> tuple:
+    return (
+        event.endpoint_id, event.public_id, event.method, event.path, event.query, json.dumps(event.headers),
+        event.body, event.size, event.source_ip, event.content_type, event.received_at, event.status,
+        event.next_attempt_at, event.enqueued_at, 0, 0,
+    )
+
+
+class PostgresStore:
+    """A psycopg async pool owned by one event loop (one per server process)."""
+
+    def __init__(self) -> None:
+        self._pool = None
+
+    async def _connection_pool(self):
+        from psycopg.conninfo import make_conninfo
+        from psycopg_pool import AsyncConnectionPool
+
+        if self._pool is None:
+            db = settings.DATABASES["default"]
+            options = db.get("OPTIONS", {})
+            conninfo = make_conninfo(
+                "", dbname=db["NAME"], user=db["USER"] or None, password=db["PASSWORD"] or None,
+                host=db["HOST"] or None, port=db["PORT"] or None, connect_timeout=5,
+                application_name=options.get("application_name", "hookline"),
+            )
+            # Two connections: one batch committing while the next one fills.
+            pool = AsyncConnectionPool(
+                conninfo, min_size=1, max_size=2, open=False, timeout=options.get("pool", {}).get("timeout", 10)
+            )
+            await pool.open()
+            self._pool = pool
+        return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def __call__(self, arrivals: list[Arrival]) -> list[Stored]:
+        try:
+            return await self._store_once(arrivals)
+        except psycopg.errors.IntegrityError:
+            return await self._store_once(arrivals)  # see store_sync
+
+    async def _store_once(self, arrivals: list[Arrival]) -> list[Stored]:
+        pool = await self._connection_pool()
+        async with pool.connection() as conn:  # one transaction, committed on leaving
+            cursor = await conn.execute(_ENDPOINT_SQL, [list({a.token for a in arrivals})])
+            endpoints = {
+                row[_TOKEN_INDEX]: Endpoint.from_db("default", _ENDPOINT_FIELDS, row) for row in await cursor.fetchall()
+            }
+            wanted = wanted_allowances(arrivals, endpoints)
+            allowed = await asyncio.to_thread(ratelimit.allowances, wanted) if wanted else {}
+            results = plan(arrivals, endpoints, allowed)
+            events = [stored.event for stored in results if stored.event is not None]
+            if events:
+                async with conn.cursor() as insert:
+                    # executemany pipelines the statements: one round trip.
+                    await insert.executemany(_INSERT_SQL, [_row(event) for event in events], returning=True)
+                    for event in events:
+                        event.pk = (await insert.fetchone())[0]
+                        insert.nextset()
+        return results
+
+
+def make_store():
+    """The batch store for this process's database (an async callable)."""
+    from asgiref.sync import sync_to_async
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return PostgresStore()
+    return sync_to_async(store_sync, thread_sensitive=False)
