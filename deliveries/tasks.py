@@ -29,6 +29,23 @@ def refresh_idle_health() -> int:
     return health.refresh_idle()
 
 
+def release_held(endpoint) -> int:
+    """After a resume: held events become due, and the sweeper is woken once
+    the caller commits (it cannot look before they are due)."""
+    released = forwarding.release_held(endpoint)
+    transaction.on_commit(sweep_due.delay)
+    return released
+
+
+def replay(event) -> bool:
+    """Forward the event again now (False while its endpoint is paused: held)."""
+    with transaction.atomic():
+        due = forwarding.replay(event)
+        if due:
+            wake([event.pk])
+    return due
+
+
 def wake(event_ids: list[int]) -> None:
     """Enqueue forwarding for events just made due (after the caller commits)."""
     if event_ids:

@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
-from deliveries import forwarding, tasks
+from deliveries import tasks
 from endpoints.models import ApiKey, Endpoint
 from endpoints.serializers import ApiKeyCreatedSerializer, ApiKeySerializer, EndpointSerializer
 
@@ -76,6 +76,4 @@ class EndpointViewSet(viewsets.ModelViewSet):
         with transaction.atomic():
             endpoint = serializer.save()
             if was_paused and not endpoint.paused:
-                forwarding.release_held(endpoint)
-                # The sweeper finds the released events due; no per-event wake-ups.
-                transaction.on_commit(tasks.sweep_due.delay)
+                tasks.release_held(endpoint)

@@ -12,8 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from deliveries.forwarding import release_held
-from deliveries.tasks import sweep_due
+from deliveries.tasks import release_held
 from endpoints.forms import EndpointForm, SignupForm
 from endpoints.models import Endpoint, new_signing_secret
 from events.models import Event
@@ -168,9 +167,6 @@ def resume(request: HttpRequest, public_id: str) -> HttpResponse:
         endpoint.paused = False
         endpoint.save(update_fields=["paused", "updated_at"])
         released = release_held(endpoint)
-        # The sweeper finds the released events due; waking it only after
-        # the commit means it cannot look before they are.
-        transaction.on_commit(sweep_due.delay)
     messages.success(request, f"Endpoint resumed; {released} held event(s) released.")
     return redirect("endpoint_detail", public_id=endpoint.public_id)
 

@@ -3,7 +3,6 @@
 import re
 from datetime import datetime, timezone as dt_timezone
 
-from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -15,7 +14,7 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from deliveries import forwarding, tasks
+from deliveries import tasks
 from deliveries.models import DeliveryAttempt
 from deliveries.serializers import DeliveryAttemptSerializer
 from endpoints.models import Endpoint
@@ -150,7 +149,5 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         event = self.get_object()
         if not event.endpoint.destination_url:
             return Response({"detail": "endpoint has no destination"}, status=status.HTTP_409_CONFLICT)
-        with transaction.atomic():
-            if forwarding.replay(event):
-                tasks.wake([event.pk])
+        tasks.replay(event)
         return Response({"event_id": event.public_id, "status": event.status}, status=status.HTTP_202_ACCEPTED)

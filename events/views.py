@@ -3,14 +3,12 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from deliveries import forwarding
-from deliveries.tasks import wake
+from deliveries.tasks import replay as replay_event
 from events.models import Event
 
 # A hex dump is ~4.5x the bytes it shows; past this the raw download is the
@@ -87,10 +85,8 @@ def replay(request: HttpRequest, public_id: str) -> HttpResponse:
     if not event.endpoint.destination_url:
         messages.error(request, "This endpoint is an inbox with no destination: there is nothing to replay to.")
         return redirect("event_detail", public_id=event.public_id)
-    with transaction.atomic():
-        if forwarding.replay(event):
-            wake([event.pk])
-            messages.success(request, "Replay queued: the event will be forwarded again now.")
-        else:
-            messages.info(request, "The endpoint is paused: the event is held until you resume it.")
+    if replay_event(event):
+        messages.success(request, "Replay queued: the event will be forwarded again now.")
+    else:
+        messages.info(request, "The endpoint is paused: the event is held until you resume it.")
     return redirect("event_detail", public_id=event.public_id)
