@@ -1,7 +1,7 @@
 """Every API error is JSON `{"detail": ...}` (field errors keep their names)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
@@ -10,7 +10,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, DatabaseError):
+    # Only a database we cannot reach is "unavailable"; other database errors
+    # are bugs or bad input and must not pass for an outage.
+    if isinstance(exc, (OperationalError, InterfaceError)):
         response = Response({"detail": "Storage is unavailable; retry later."}, status=503)
         response["Retry-After"] = "5"
         return response

@@ -1,5 +1,6 @@
 """Public identifiers: a type prefix and 24 random base-36 characters (~124 bits)."""
 
+import re
 import secrets
 import string
 
@@ -16,6 +17,27 @@ def random_token(length: int = 24) -> str:
         number, digit = divmod(number, 36)
         chars.append(_ALPHABET[digit])
     return "".join(chars)
+
+
+# What a public id looks like; anything else is refused before any query.
+PUBLIC_ID_REGEX = r"[a-z]{2,4}_[a-z0-9]{1,40}"
+_PUBLIC_ID = re.compile(PUBLIC_ID_REGEX)
+
+
+def is_public_id(value: object) -> bool:
+    return isinstance(value, str) and _PUBLIC_ID.fullmatch(value) is not None
+
+
+class PublicIdConverter:
+    """URL converter: `<pid:public_id>` matches only well-formed public ids."""
+
+    regex = PUBLIC_ID_REGEX
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
 
 
 def new_id(prefix: str) -> str:

@@ -1,5 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
+
+from config.ids import PublicIdConverter
+
+register_converter(PublicIdConverter, "pid")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -39,8 +39,9 @@ def claim(event_id: int) -> Event | None:
     this worker dies the sweeper finds the event due again after the lease.
     """
     now = timezone.now()
+    until = now + lease()
     taken = Event.objects.filter(pk=event_id, next_attempt_at__lte=now, status__in=PENDING).update(
-        next_attempt_at=now + lease()
+        next_attempt_at=until, claimed_until=until
     )
     if not taken:
         return None
@@ -96,7 +97,9 @@ def forward(event_id: int) -> DeliveryAttempt | None:
     endpoint = event.endpoint
     if endpoint.paused or not endpoint.destination_url:
         status = EventStatus.HELD if endpoint.paused else EventStatus.RECEIVED
-        Event.objects.filter(pk=event.pk).update(status=status, next_attempt_at=None, enqueued_at=None)
+        Event.objects.filter(pk=event.pk).update(
+            status=status, next_attempt_at=None, enqueued_at=None, claimed_until=None
+        )
         return None
     started_at = timezone.now()
     timestamp = int(time.time())
@@ -141,19 +144,24 @@ def record(
                 started_at=started_at,
                 next_retry_at=retry_at,
             )
-            Event.objects.filter(pk=event.pk).update(
+            still_ours = Event.objects.filter(pk=event.pk, claimed_until=event.claimed_until).update(
                 status=status,
                 next_attempt_at=retry_at,
                 enqueued_at=None,
+                claimed_until=None,
                 attempt_count=attempt_no,
                 retry_index=0 if succeeded else event.retry_index + 1,
             )
+            if not still_ours:
+                # Our lease ran out while we were sending and the event moved
+                # on without us; writing now would overwrite a newer result.
+                raise IntegrityError("claim lost")
             publish_on_commit(endpoint_group(endpoint.public_id), attempt.message())
             refresh_health(endpoint)
     except IntegrityError:
-        # Another worker recorded this attempt number first (a lease ran out
-        # while we were sending); theirs stands.
-        log.warning("attempt %s of %s was already recorded", attempt_no, event.public_id)
+        # Another worker recorded this attempt number first, or took the
+        # event over after our lease ran out; theirs stands.
+        log.warning("attempt %s of %s was not recorded: the claim was lost", attempt_no, event.public_id)
         return None
     return attempt
 
@@ -166,14 +174,31 @@ def replay(event: Event) -> bool:
     """
     now = timezone.now()
     paused = event.endpoint.paused
-    Event.objects.filter(pk=event.pk).update(
+    idle = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    replayed = Event.objects.filter(idle, pk=event.pk).update(
         status=EventStatus.HELD if paused else EventStatus.RECEIVED,
         next_attempt_at=None if paused else now,
         enqueued_at=None if paused else now,
         retry_index=0,
     )
     event.refresh_from_db()
-    return not paused
+    # An attempt in flight is left alone: it is being forwarded right now.
+    return bool(replayed) and not paused
+
+
+def release_stray_held() -> int:
+    """Held events of endpoints that are no longer paused.
+
+    Ingest may read `paused` just before a resume commits and store its event
+    as held just after the resume released the others; the sweeper mends
+    that here instead of ingest locking the endpoint row on the hot path.
+    """
+    held = Event.objects.filter(status=EventStatus.HELD, endpoint__paused=False)
+    inbox = Q(endpoint__destination_url__isnull=True) | Q(endpoint__destination_url="")
+    released = held.filter(inbox).update(status=EventStatus.RECEIVED)
+    return released + held.exclude(inbox).update(
+        status=EventStatus.RECEIVED, next_attempt_at=timezone.now(), enqueued_at=None
+    )
 
 
 def release_held(endpoint: Endpoint) -> int:

@@ -159,16 +159,21 @@ def send(method: str, url: str, headers: dict[str, str], body: bytes, timeout: f
         return Response(outcome=Outcome.TIMEOUT, error=f"timed out after {timeout:g} s: {exc}", duration_ms=elapsed())
     except requests.RequestException as exc:
         return Response(outcome=Outcome.CONNECTION_ERROR, error=_root_cause(exc), duration_ms=elapsed())
+    except Exception as exc:  # a destination must never be able to crash the worker
+        return Response(outcome=Outcome.CONNECTION_ERROR, error=f"{exc.__class__.__name__}: {exc}", duration_ms=elapsed())
 
 
 def _read_limited(answer: requests.Response, limit: int, deadline: float) -> bytes:
+    # read1 returns whatever has arrived, so a destination trickling a byte
+    # at a time is cut off at the deadline rather than after every 8 KiB.
     chunks, size = [], 0
-    for chunk in answer.iter_content(chunk_size=8192):
+    while size < limit and time.monotonic() < deadline:
+        chunk = answer.raw.read1(min(8192, limit - size), decode_content=True)
+        if not chunk:
+            break
         chunks.append(chunk)
         size += len(chunk)
-        if size >= limit or time.monotonic() > deadline:
-            break
-    return b"".join(chunks)[:limit]
+    return b"".join(chunks)[:limit]  # decompressed chunks may overshoot
 
 
 def _http_error(answer: requests.Response) -> str:
@@ -181,8 +186,8 @@ def _retry_after(answer: requests.Response) -> int | None:
     if answer.status_code not in (429, 503):
         return None
     raw = answer.headers.get("retry-after", "").strip()
-    if raw.isdigit():
-        return int(raw)
+    if raw.isascii() and raw.isdigit():
+        return int(raw[:9])  # beyond any schedule's bound either way
     from email.utils import parsedate_to_datetime
 
     try:

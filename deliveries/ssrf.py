@@ -78,19 +78,25 @@ def check_url(url: str) -> str | None:
     Names that do not resolve yet are accepted: DNS may be set up later and
     every attempt is checked again at connect time.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "the URL is not valid"
     if parts.scheme not in {"http", "https"}:
         return "only http and https destinations are supported"
-    if not parts.hostname:
+    if not host:
         return "the URL has no host"
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         return "the URL has an invalid port"
     try:
-        resolve_checked(parts.hostname, port)
+        resolve_checked(host, port)
     except BlockedDestination as exc:
         return str(exc)
+    except UnicodeError:  # e.g. an IDNA label over 63 characters
+        return "the URL's host name is not valid"
     except OSError:
         return None
     return None

@@ -19,6 +19,7 @@ def forward_events(event_ids: list[int]) -> None:
 @shared_task(ignore_result=True)
 def sweep_due() -> int:
     """Wake a worker for every due event; the database says what is due."""
+    forwarding.release_stray_held()
     ids = forwarding.due_event_ids()
     transaction.on_commit(lambda: [forward_event.delay(event_id) for event_id in ids])
     return len(ids)

@@ -6,6 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
+from config.ids import PUBLIC_ID_REGEX
 from deliveries import tasks
 from endpoints.models import ApiKey, Endpoint
 from endpoints.serializers import ApiKeyCreatedSerializer, ApiKeySerializer, EndpointSerializer
@@ -35,6 +36,7 @@ class ApiKeyViewSet(
     queryset = ApiKey.objects.none()
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
+    lookup_value_regex = PUBLIC_ID_REGEX
 
     def get_queryset(self) -> QuerySet[ApiKey]:
         return ApiKey.objects.active().filter(owner=self.request.user).order_by("-created_at", "-id")
@@ -63,6 +65,7 @@ class EndpointViewSet(viewsets.ModelViewSet):
     queryset = Endpoint.objects.none()
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
+    lookup_value_regex = PUBLIC_ID_REGEX
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Endpoint]:

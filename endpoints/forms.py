@@ -7,6 +7,7 @@ from endpoints.models import Endpoint, default_retry_schedule
 from endpoints.validation import (
     validate_destination_url,
     validate_rate_limit,
+    validate_response_content_type,
     validate_response_status,
     validate_retry_schedule,
     validate_timeout,
@@ -73,7 +74,7 @@ class EndpointForm(forms.ModelForm):
         help_text="Status answered to senders; empty for the default 200.",
     )
     response_content_type = forms.CharField(
-        required=False, max_length=200, help_text="Content type of the custom answer, e.g. text/plain."
+        required=False, max_length=200, validators=[validate_response_content_type], help_text="Content type of the custom answer, e.g. text/plain."
     )
     response_body = forms.CharField(
         required=False,

@@ -8,6 +8,7 @@ from endpoints.validation import (
     MAX_RETRIES,
     validate_destination_url,
     validate_rate_limit,
+    validate_response_content_type,
     validate_response_status,
     validate_retry_schedule,
     validate_timeout,
@@ -39,6 +40,9 @@ class EndpointSerializer(serializers.ModelSerializer):
     timeout_seconds = serializers.IntegerField(required=False, validators=[validate_timeout])
     response_status = serializers.IntegerField(allow_null=True, required=False, validators=[validate_response_status])
     signing_secret = serializers.CharField(read_only=True)
+    response_content_type = serializers.CharField(
+        max_length=200, allow_blank=True, required=False, validators=[validate_response_content_type]
+    )
     rate_limit = serializers.IntegerField(allow_null=True, required=False, validators=[validate_rate_limit])
 
     class Meta:

@@ -38,6 +38,12 @@ def validate_response_status(value: int | None) -> None:
         raise ValidationError("Response status must be an HTTP status from 200 to 599.")
 
 
+def validate_response_content_type(value: str) -> None:
+    # It becomes a response header: printable ASCII only, no line breaks.
+    if value and not all(" " <= char <= "~" for char in value):
+        raise ValidationError("Content type must be printable ASCII, e.g. text/plain; charset=utf-8.")
+
+
 def validate_rate_limit(value: int | None) -> None:
     if value is not None and not 1 <= value <= 100_000:
         raise ValidationError("Rate limit must be between 1 and 100000 requests per second, or empty for none.")

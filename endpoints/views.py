@@ -81,9 +81,14 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
     return render(request, "endpoints/list.html", {"endpoints": endpoints})
 
 
+MAX_PAGE = 100_000
+
+
 def page_number(request: HttpRequest) -> int:
     try:
-        return max(1, int(request.GET.get("page", "1")))
+        # Capped: a page past the last is empty anyway, and a huge number
+        # would overflow the database's OFFSET.
+        return min(MAX_PAGE, max(1, int(request.GET.get("page", "1"))))
     except ValueError:
         return 1
 

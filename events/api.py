@@ -14,6 +14,7 @@ from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.ids import PUBLIC_ID_REGEX, is_public_id
 from deliveries import tasks
 from deliveries.models import DeliveryAttempt
 from deliveries.serializers import DeliveryAttemptSerializer
@@ -71,6 +72,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Event.objects.none()
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
+    lookup_value_regex = PUBLIC_ID_REGEX
     pagination_class = EventCursorPagination
 
     def get_serializer_class(self) -> type:
@@ -94,6 +96,8 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
     def filter_list(self, events: QuerySet[Event]) -> QuerySet[Event]:
         params = self.request.query_params
         if endpoint_id := params.get("endpoint"):
+            if not is_public_id(endpoint_id):
+                raise exceptions.NotFound("endpoint not found")
             endpoint = Endpoint.objects.filter(owner=self.request.user, public_id=endpoint_id).first()
             if endpoint is None:
                 raise exceptions.NotFound("endpoint not found")
@@ -109,6 +113,8 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
 
     def since_filter(self, since: str) -> Q:
         if since.startswith("evt_"):
+            if not is_public_id(since):
+                raise exceptions.ValidationError({"since": [f"No event {since!r}."]})
             anchor = (
                 Event.objects.filter(endpoint__owner=self.request.user, public_id=since)
                 .values("received_at", "pk")

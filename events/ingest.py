@@ -11,6 +11,7 @@ answer, batched, so they never add to a sender's latency.
 import asyncio
 import json
 import logging
+import re
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -127,10 +128,13 @@ async def _read_body(scope, receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
+_TOKEN = re.compile(r"[a-z0-9]{32}")
+
+
 def _parse_path(path: str) -> tuple[str, str] | None:
-    rest = path[len("/in/"):]
-    token, _, sub = rest.partition("/")
-    if not token or len(token) > 64:
+    """(token, sub-path), or None when the token cannot be one of ours."""
+    token, _, sub = path[len("/in/"):].partition("/")
+    if _TOKEN.fullmatch(token) is None:
         return None
     return token, sub
 
@@ -171,6 +175,9 @@ async def receive_webhook(scope, receive, send) -> None:
             extra=[(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
         )
         return
+    if stored.rejected:
+        await _send(send, 400, _error(f"This request cannot be stored: {stored.rejected}"))
+        return
     if stored.limited:
         await _send(
             send, 429, _error(f"Rate limit of {stored.endpoint.rate_limit} requests per second exceeded."),
@@ -191,7 +198,8 @@ async def _respond(send, stored: Stored) -> None:
             send,
             endpoint.response_status or 200,
             endpoint.response_body.encode(),
-            (endpoint.response_content_type or "text/plain; charset=utf-8").encode("latin-1"),
+            # Validated as printable ASCII on save; "replace" keeps an old row from failing.
+            (endpoint.response_content_type or "text/plain; charset=utf-8").encode("ascii", "replace"),
             extra=[(b"x-hookline-event-id", stored.event.public_id.encode())],
         )
         return

@@ -23,7 +23,7 @@ class Event(models.Model):
     public_id = models.CharField(max_length=40, unique=True, default=new_event_id, editable=False)
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="events")
     method = models.CharField(max_length=16)
-    path = models.CharField(max_length=2000, blank=True, default="")
+    path = models.TextField(blank=True, default="")
     query = models.TextField(blank=True, default="")
     # [[name, value], ...] in arrival order; repeated names are kept.
     headers = models.JSONField(default=list)
@@ -38,6 +38,9 @@ class Event(models.Model):
     # When a wake-up for the due attempt was last put on the broker; the
     # sweeper sends another only once this lease has run out.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Set while a worker is sending an attempt (its lease); the worker records
+    # its result only if the claim is still its own.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     attempt_count = models.PositiveIntegerField(default=0)
     # Failed attempts since the last (re)play: indexes retry_schedule.
     retry_index = models.PositiveIntegerField(default=0)

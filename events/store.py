@@ -19,7 +19,7 @@ from datetime import datetime
 
 import psycopg
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
 from endpoints.models import Endpoint
 from events import ratelimit
@@ -44,6 +44,7 @@ class Stored:
     endpoint: Endpoint | None = None
     wake: bool = False
     limited: bool = False
+    rejected: str = ""  # the database refused this row (e.g. a NUL byte)
 
 
 def _content_type(headers: list[list[str]]) -> str:
@@ -103,14 +104,30 @@ def plan(arrivals: list[Arrival], endpoints: dict[str, Endpoint], allowed: dict[
 
 def store_sync(arrivals: list[Arrival]) -> list[Stored]:
     try:
+        return _store_sync_retrying(arrivals)
+    except DataError:
+        # One bad row must not fail the others of its batch: store them one
+        # by one, and refuse only the row the database refuses.
+        return [_store_alone(arrival) for arrival in arrivals]
+    finally:
+        # Return the pooled connection: this runs on an executor thread.
+        connection.close()
+
+
+def _store_alone(arrival: Arrival) -> Stored:
+    try:
+        return _store_sync_retrying([arrival])[0]
+    except DataError as exc:
+        return Stored(event=None, rejected=str(exc).splitlines()[0])
+
+
+def _store_sync_retrying(arrivals: list[Arrival]) -> list[Stored]:
+    try:
         return store_sync_once(arrivals)
     except IntegrityError:
         # An endpoint was deleted between our lookup and our insert; looking
         # the tokens up again drops it (its senders get 404) and keeps the rest.
         return store_sync_once(arrivals)
-    finally:
-        # Return the pooled connection: this runs on an executor thread.
-        connection.close()
 
 
 def store_sync_once(arrivals: list[Arrival]) -> list[Stored]:
@@ -188,6 +205,14 @@ class PostgresStore:
             self._pool = None
 
     async def __call__(self, arrivals: list[Arrival]) -> list[Stored]:
+        try:
+            return await self._store_retrying(arrivals)
+        except psycopg.DataError as exc:
+            if len(arrivals) == 1:
+                return [Stored(event=None, rejected=str(exc).splitlines()[0])]
+            return [(await self([arrival]))[0] for arrival in arrivals]  # see store_sync
+
+    async def _store_retrying(self, arrivals: list[Arrival]) -> list[Stored]:
         try:
             return await self._store_once(arrivals)
         except psycopg.errors.IntegrityError:

@@ -23,6 +23,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from config.ids import is_public_id
 from endpoints.models import Endpoint, endpoint_group, user_group
 from realtime import connections, internal, replay
 from realtime.auth import Principal, api_key_active, authenticate
@@ -181,12 +182,13 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         user_id = self.principal.user_id
         cursor = None
         if since:
-            cursor = await replay.event_cursor(user_id, since)
+            cursor = await replay.event_cursor(user_id, since) if is_public_id(since) else None
             if cursor is None:
                 self.outbox.put(envelope("error", detail=f"Unknown event in since: {since}"))
                 return
         wanted = [item for item in endpoints if item != WILDCARD]
-        owned = await owned_endpoint_ids(user_id, wanted) if wanted else set()
+        well_formed = [item for item in wanted if is_public_id(item)]
+        owned = await owned_endpoint_ids(user_id, well_formed) if well_formed else set()
         refused = set(wanted) - owned
         if refused:
             self.outbox.put(envelope("error", detail=f"Unknown endpoint: {', '.join(sorted(refused))}"))

@@ -180,3 +180,54 @@ def test_replay_starts_a_new_round_on_the_same_event(endpoint, receiver):
     forwarding.forward(event.pk)
     assert list(event.deliveries.values_list("attempt", flat=True)) == [1, 2]
     assert len(receiver.requests) == 2
+
+
+def test_a_retry_after_that_is_not_ascii_digits_falls_back_to_the_schedule(endpoint, receiver):
+    receiver.script(Reply(status=503, headers={"Retry-After": "\u00b2"}))
+    event = make_event(endpoint)
+    started = timezone.now()
+    attempt = forwarding.forward(event.pk)
+    assert attempt.status_code == 503
+    event.refresh_from_db()
+    assert timedelta(seconds=59) < event.next_attempt_at - started < timedelta(seconds=62)
+
+
+def test_a_trickling_response_is_cut_off_at_the_timeout(endpoint, receiver):
+    Endpoint.objects.filter(pk=endpoint.pk).update(timeout_seconds=1)
+    receiver.script(Reply(status=200, body=b"x" * 40, trickle=0.1))
+    attempt = forwarding.forward(make_event(endpoint).pk)
+    assert attempt.duration_ms < 2500
+    assert 0 < len(bytes(attempt.response_body)) < 40
+
+
+def test_a_worker_whose_lease_ran_out_does_not_overwrite_the_newer_result(endpoint, receiver, settings):
+    from deliveries import outbound
+
+    event = make_event(endpoint)
+    stale = forwarding.claim(event.pk)
+    # The lease runs out and another worker takes the event and delivers it.
+    Event.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now(), claimed_until=timezone.now())
+    assert forwarding.forward(event.pk) is not None
+    late = outbound.Response(outcome=Outcome.HTTP_ERROR, status_code=500)
+    assert forwarding.record(stale, "http://x/", {}, timezone.now(), late) is None
+    event.refresh_from_db()
+    assert event.status == EventStatus.DELIVERED
+    assert list(event.deliveries.values_list("outcome", flat=True)) == [Outcome.SUCCESS]
+
+
+def test_replay_leaves_an_attempt_in_flight_alone(endpoint):
+    event = make_event(endpoint)
+    claimed = forwarding.claim(event.pk)
+    assert forwarding.replay(claimed) is False
+    claimed.refresh_from_db()
+    assert claimed.claimed_until is not None and claimed.next_attempt_at > timezone.now()
+
+
+def test_the_sweeper_releases_events_held_after_their_endpoint_resumed(endpoint):
+    held = make_event(endpoint, status=EventStatus.HELD, next_attempt_at=None)
+    assert forwarding.release_stray_held() == 1
+    held.refresh_from_db()
+    assert held.status == EventStatus.RECEIVED and held.next_attempt_at is not None
+    Endpoint.objects.filter(pk=endpoint.pk).update(paused=True)
+    make_event(endpoint, status=EventStatus.HELD, next_attempt_at=None)
+    assert forwarding.release_stray_held() == 0

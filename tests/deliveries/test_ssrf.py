@@ -45,3 +45,8 @@ def test_check_url_explains_what_is_wrong(settings):
     assert "private or loopback" in check_url("http://127.0.0.1:9000/hook")
     assert "metadata" in check_url("http://169.254.169.254/latest/meta-data/")
     assert check_url("http://example.invalid/") is None  # resolvable later; checked again at connect
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://a..b/", "http://" + "a" * 64 + ".example.com/"])
+def test_a_malformed_url_is_explained_not_raised(url):
+    assert "not valid" in check_url(url)

@@ -231,3 +231,25 @@ def test_another_users_endpoint_is_404_and_left_alone(client: Client, alice, bob
 def test_urls_use_public_ids_not_database_keys(alice_client: Client, alice) -> None:
     endpoint = Endpoint.objects.create(owner=alice, name="Stripe")
     assert alice_client.get(f"/endpoints/{endpoint.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/endpoints/%00/", "/events/%00/", "/events/%00/body/", "/endpoints/EP_X/edit/"])
+def test_a_malformed_id_in_a_page_url_is_404(client, alice, path):
+    client.force_login(alice)
+    assert client.get(path).status_code == 404
+
+
+def test_a_huge_page_number_shows_an_empty_page(client, alice):
+    endpoint = Endpoint.objects.create(owner=alice, name="E")
+    client.force_login(alice)
+    assert client.get(f"/endpoints/{endpoint.public_id}/", {"page": "9" * 20}).status_code == 200
+
+
+def test_a_content_type_with_a_line_break_is_refused_by_the_form(client, alice):
+    client.force_login(alice)
+    answer = client.post("/endpoints/new/", {
+        "name": "x", "retry_schedule": "60", "timeout_seconds": 10, "response_content_type": "text/\u2192",
+    })
+    assert answer.status_code == 200
+    assert "printable ASCII" in answer.content.decode()
+    assert Endpoint.objects.count() == 0

@@ -60,3 +60,15 @@ async def test_bob_cannot_replay_from_alices_event(sockets, alice, bob, bob_toke
     error = await ws.receive_json_from()
     assert error["type"] == "error" and event.public_id in error["detail"]
     assert await ws.receive_nothing(timeout=0.3)
+
+
+async def test_malformed_ids_get_an_error_and_keep_the_connection(sockets, bob, bob_token):
+    bobs = await create_endpoint(bob, "Bob's")
+    ws = await sockets.connect(bob_token)
+    await ws.send_json_to({"type": "subscribe", "endpoints": ["ep_\u0000", bobs.public_id]})
+    assert (await ws.receive_json_from())["type"] == "error"
+    assert (await ws.receive_json_from())["endpoints"] == [bobs.public_id]
+    await ws.send_json_to({"type": "subscribe", "endpoints": ["*"], "since": "evt_\u0000"})
+    assert (await ws.receive_json_from())["type"] == "error"
+    sent = await announce_event(await create_event(bobs))
+    assert await ws.receive_json_from() == sent

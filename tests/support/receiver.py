@@ -16,6 +16,7 @@ class Reply:
     body: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between body bytes, for slow-drip destinations
 
 
 @dataclass
@@ -54,7 +55,17 @@ class Receiver:
                     self.send_header(name, value)
                 self.send_header("content-length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if not reply.trickle:
+                    self.wfile.write(reply.body)
+                    return
+                for byte in reply.body:
+                    if receiver._stopping.wait(reply.trickle):
+                        return
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:
+                        return
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

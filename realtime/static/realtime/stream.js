@@ -22,7 +22,8 @@ export class EventStream {
     this.tbody = tbody;
     this.scope = tbody.dataset.endpoints || "*";
     this.showEndpoint = tbody.dataset.showEndpoint === "true";
-    this.eventUrl = tbody.dataset.eventUrl || "/events/__id__/";
+    // The server renders the URL of a placeholder event, evt_0.
+    this.eventUrl = tbody.dataset.eventUrl || "/events/evt_0/";
     this.endpointsTable = endpointsTable;
     this.endpointHeader = endpointHeader;
     // Older pages of an endpoint's list keep their rows; only badges move.
@@ -175,7 +176,7 @@ export class EventStream {
       h(
         "td",
         { "data-field": "id" },
-        h("a", { href: this.eventUrl.replace("__id__", encodeURIComponent(summary.id)) }, h("code", {}, summary.id)),
+        h("a", { href: this.eventUrl.replace("evt_0", encodeURIComponent(summary.id)) }, h("code", {}, summary.id)),
       ),
     );
     return row;
