@@ -14,6 +14,7 @@ from bench.config import REPO, BenchConfig
 from bench.cpu import machine_busy_share
 from bench.procs import BenchError, Processes, log_tail, raise_on_sigterm
 from bench.report import Row, section_table, targets_table
+from bench.wsclient import raise_fd_limit
 from bench.sections import SECTIONS, Context
 
 
@@ -38,14 +39,22 @@ def run(cfg: BenchConfig, procs: Processes, workdir: Path) -> list[Row]:
     if busy > 0.15:
         _say("   other work is running on this box: expect lower, noisier figures")
     began = time.monotonic()
+    # Before any server starts: servers inherit it (2,000 WebSockets later).
+    soft, hard = raise_fd_limit()
+    _say(f"== open files: soft limit {soft:,} (hard {hard:,}), for this process and the servers it starts")
     _say(f"== setup: app {REPO}, database {cfg.db_name}, redis {cfg.redis_url}")
     prepare.flush_redis(cfg)
     prepare.recreate_database(cfg)
-    token = prepare.migrate_and_create_inbox(cfg, procs)
+    inbox = prepare.migrate_and_create_inbox(cfg, procs)
     _say(f"[migrated and created an inbox in {time.monotonic() - began:.1f}s]")
-    ctx = Context(cfg=cfg, procs=procs, workdir=workdir, token=token, wrk_script=wrk.write_script(workdir))
+    ctx = Context(
+        cfg=cfg, procs=procs, workdir=workdir, token=inbox.token, wrk_script=wrk.write_script(workdir),
+        endpoint_id=inbox.endpoint_id, api_key=inbox.api_key,
+    )
     rows: list[Row] = []
-    for section in SECTIONS:
+    # BENCH_ONLY=WebSocket runs only the sections whose name contains it.
+    only = os.environ.get("BENCH_ONLY", "").lower()
+    for section in [s for s in SECTIONS if only in s.name.lower()]:
         _use_server(ctx, section.server)
         _say(f"\n== {section.name}")
         started = time.monotonic()

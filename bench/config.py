@@ -23,6 +23,9 @@ class Targets:
     ingest_req_s: float = 1500.0
     ratio_to_pgbench: float = 0.15
     open_loop_p99_ms: float = 50.0
+    ws_p50_ms: float = 10.0  # receive -> WebSocket client at ws_rate
+    ws_p99_ms: float = 50.0
+    fanout_last_p99_ms: float = 500.0  # POST -> the last of fanout_clients sockets
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class BenchConfig:
     pg_port: int = 5432
     pg_user: str = "postgres"
     redis_url: str = "redis://127.0.0.1:6379/14"
+    channel_prefix: str = "bench"  # of the channel layer's Redis channels
     host: str = "127.0.0.1"  # all traffic stays on loopback
     web_workers: str = field(default_factory=lambda: os.environ.get("WEB_WORKERS", "2"))
     # wrk: the command of the issue, `wrk -t2 -c32 -d10s --latency`.
@@ -50,6 +54,19 @@ class BenchConfig:
     pgbench_threads: int = 2
     pgbench_seconds: int = 10
     server_start_timeout_s: float = 40.0
+    # WebSocket sections (/v1/ws, API-key token, subscribed to the inbox).
+    ws_rate: float = 200.0
+    ws_seconds: float = 10.0
+    ws_warmup_seconds: float = 1.0
+    ws_wait_s: float = 5.0  # for the last messages once sending stops
+    ws_connect_concurrency: int = 50
+    ws_connect_timeout_s: float = 10.0
+    fanout_clients: int = 500
+    fanout_events: int = 10
+    fanout_interval_s: float = 0.5
+    idle_connections: int = 2000
+    # The per-user limit (default 10) would refuse all but 10 of those.
+    ws_max_connections_per_user: int = 5000
     targets: Targets = field(default_factory=Targets)
 
     @property
@@ -69,9 +86,10 @@ class BenchConfig:
             SECRET_KEY="bench",
             DEBUG="0",
             REDIS_URL=self.redis_url,
-            CHANNEL_PREFIX="bench",
+            CHANNEL_PREFIX=self.channel_prefix,
             CELERY_QUEUE="bench",
             HOST=self.host,
             PYTHONUNBUFFERED="1",
+            WS_MAX_CONNECTIONS_PER_USER=str(self.ws_max_connections_per_user),
         )
         return env

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.config import BODY
@@ -54,7 +55,7 @@ class OpenLoopResult:
         return max(self.latencies_s) * 1000 if self.latencies_s else None
 
 
-class _Connection:
+class Connection:
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
@@ -69,7 +70,8 @@ class _Connection:
             self.writer.close()
         self.reader = self.writer = None
 
-    async def exchange(self, request: bytes) -> int:
+    async def exchange(self, request: bytes) -> tuple[int, bytes]:
+        """Status and body of one request on this connection."""
         if self.writer is None:
             await self.open()
         assert self.reader is not None and self.writer is not None
@@ -85,33 +87,44 @@ class _Connection:
                 length = int(value)
             elif name == b"connection" and value.strip().lower() == b"close":
                 keep_alive = False
-        if length:
-            await self.reader.readexactly(length)
+        body = await self.reader.readexactly(length) if length else b""
         if not keep_alive:
             self.close()
-        return status
+        return status, body
 
 
-async def _run(host: str, port: int, path: str, rate: float, seconds: float, connections: int, timeout: float) -> OpenLoopResult:
-    request = (
+# Called with (scheduled send time, status, body) for every answer.
+OnAnswer = Callable[[float, int, bytes], None]
+
+
+def post_request(host: str, port: int, path: str, body: bytes = BODY) -> bytes:
+    return (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(BODY)}\r\n\r\n"
-    ).encode() + BODY
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def drive(
+    host: str, port: int, path: str, rate: float, seconds: float, connections: int, timeout: float,
+    on_answer: OnAnswer | None = None,
+) -> OpenLoopResult:
+    """The open loop inside a running event loop (others may share it)."""
+    request = post_request(host, port, path)
     total = int(rate * seconds)
     result = OpenLoopResult(scheduled=total, rate=rate)
-    pool = [_Connection(host, port) for _ in range(connections)]
+    pool = [Connection(host, port) for _ in range(connections)]
     await asyncio.wait_for(asyncio.gather(*(c.open() for c in pool)), timeout=10)
     due: asyncio.Queue[float | None] = asyncio.Queue()
     last_answer = 0.0
 
-    async def worker(conn: _Connection) -> None:
+    async def worker(conn: Connection) -> None:
         nonlocal last_answer
         while True:
             scheduled = await due.get()
             if scheduled is None:
                 return
             try:
-                status = await asyncio.wait_for(conn.exchange(request), timeout)
+                status, body = await asyncio.wait_for(conn.exchange(request), timeout)
             except (OSError, EOFError, asyncio.TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
                 result.errors[type(exc).__name__] += 1
                 conn.close()
@@ -121,6 +134,8 @@ async def _run(host: str, port: int, path: str, rate: float, seconds: float, con
             result.statuses[status] += 1
             if status == 200:
                 result.latencies_s.append(answered - scheduled)
+            if on_answer is not None:
+                on_answer(scheduled, status, body)
 
     workers = [asyncio.create_task(worker(conn)) for conn in pool]
     t0 = time.perf_counter() + 0.05
@@ -152,5 +167,5 @@ def run(host: str, port: int, path: str, rate: float, seconds: float, connection
     try:
         import uvloop
     except ImportError:  # plain asyncio is fast enough at a few hundred req/s
-        return asyncio.run(_run(host, port, path, rate, seconds, connections, timeout))
-    return uvloop.run(_run(host, port, path, rate, seconds, connections, timeout))
+        return asyncio.run(drive(host, port, path, rate, seconds, connections, timeout))
+    return uvloop.run(drive(host, port, path, rate, seconds, connections, timeout))

@@ -1,7 +1,10 @@
-"""A fresh database and Redis db, migrated, with one user and one inbox
-endpoint (no destination: nothing is forwarded)."""
+"""A fresh database and Redis db, migrated, with one user, one inbox
+endpoint (no destination: nothing is forwarded) and an API key of that user
+for the WebSocket stream."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import psycopg
 import redis
@@ -12,12 +15,22 @@ from bench.procs import BenchError, Processes
 
 _CREATE_INBOX = """
 from django.contrib.auth import get_user_model
-from endpoints.models import Endpoint
+from endpoints.models import ApiKey, Endpoint
 owner = get_user_model().objects.create_user("bench")
 endpoint = Endpoint.objects.create(owner=owner, name="bench inbox")
-assert not endpoint.destination_url
+assert not endpoint.destination_url and not endpoint.rate_limit
+_key, raw = ApiKey.issue(owner, "bench websocket")
 print("BENCH_TOKEN=" + endpoint.ingest_token)
+print("BENCH_ENDPOINT=" + endpoint.public_id)
+print("BENCH_API_KEY=" + raw)
 """
+
+
+@dataclass(frozen=True)
+class Inbox:
+    token: str  # of the ingest URL /in/<token>
+    endpoint_id: str  # ep_…, what a WebSocket client subscribes to
+    api_key: str  # hl_…, the WebSocket client's ?token=
 
 
 def admin_connection(cfg: BenchConfig, dbname: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
@@ -37,16 +50,21 @@ def flush_redis(cfg: BenchConfig) -> None:
     redis.Redis.from_url(cfg.redis_url, socket_connect_timeout=2).flushdb()
 
 
-def migrate_and_create_inbox(cfg: BenchConfig, procs: Processes) -> str:
-    """Runs the migrations and returns the ingest token of a new inbox."""
+def migrate_and_create_inbox(cfg: BenchConfig, procs: Processes) -> Inbox:
+    """Runs the migrations and creates the inbox and the API key."""
     env = cfg.django_env()
     manage = str(REPO / "manage.py")
     procs.run([cfg.python, manage, "migrate", "--noinput", "-v", "0"], timeout=120, env=env, cwd=REPO)
     done = procs.run([cfg.python, manage, "shell", "-c", _CREATE_INBOX], timeout=60, env=env, cwd=REPO)
+    printed = {}
     for line in done.stdout.splitlines():
-        if line.startswith("BENCH_TOKEN="):
-            return line.removeprefix("BENCH_TOKEN=").strip()
-    raise BenchError(f"manage.py shell printed no token:\n{done.stdout}\n{done.stderr}")
+        name, sep, value = line.partition("=")
+        if sep and name.startswith("BENCH_"):
+            printed[name] = value.strip()
+    try:
+        return Inbox(printed["BENCH_TOKEN"], printed["BENCH_ENDPOINT"], printed["BENCH_API_KEY"])
+    except KeyError:
+        raise BenchError(f"manage.py shell did not print the inbox:\n{done.stdout}\n{done.stderr}") from None
 
 
 def count_events(cfg: BenchConfig) -> int:

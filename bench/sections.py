@@ -1,25 +1,32 @@
 """The measurements of a run, in order. Each section names the server it
 needs ("uvicorn", "daphne" or None: no server running) and returns rows.
 
-A later section (WebSocket fan-out, say) is one more `Section` in SECTIONS;
-if it makes the server store events it adds its 200 answers to
-`ctx.answers` before the "stored" section runs so the accounting stays whole.
+A later section is one more `Section` in SECTIONS; if it makes the server
+store events before the "stored" section runs, it adds its 200 answers to
+`ctx.answers` so the accounting stays whole. The WebSocket sections come
+after it and account for their own events (each sent event must reach the
+clients).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import resource
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import openloop, pgbench, prepare, wrk
+import redis
+
+from bench import openloop, pgbench, prepare, wrk, wsloads
 from bench.config import BenchConfig
 from bench.cpu import CpuWindow
 from bench.procs import Processes
 from bench.report import Row, Target
 from bench.servers import Server
+from bench.wsclient import percentile
 
 
 @dataclass
@@ -29,6 +36,8 @@ class Context:
     workdir: Path
     token: str
     wrk_script: Path
+    endpoint_id: str = ""  # the inbox's ep_…
+    api_key: str = ""  # an API key of its owner, for /v1/ws
     server: Server | None = None
     answers: dict[str, int] = field(default_factory=dict)  # 200 answers per load, all stored events
     values: dict[str, float] = field(default_factory=dict)  # figures later sections compare with
@@ -173,10 +182,189 @@ def daphne_note(ctx: Context) -> list[Row]:
     return _wrk_rows("daphne (note only)", measured, None, strict=False)
 
 
+def _log_size(server: Server) -> int:
+    try:
+        return server.log.stat().st_size
+    except OSError:
+        return 0
+
+
+_ERROR_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception|Timeout|Exit))(?::|$)")
+
+
+def _log_errors(server: Server, offset: int) -> str:
+    """Tracebacks the server logged since `offset`, by exception class."""
+    try:
+        with open(server.log, "rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
+    except OSError:
+        return "server log unreadable"
+    tracebacks = text.count("Traceback (most recent call last)")
+    kinds: Counter[str] = Counter()
+    for line in text.splitlines():
+        if match := _ERROR_LINE.match(line):
+            kinds[match.group(1)] += 1
+    if not tracebacks and not kinds:
+        return "server log: no tracebacks"
+    return f"server log: {tracebacks} tracebacks ({_counts(kinds)})"
+
+
+def _ms(seconds: float | None) -> float | None:
+    return seconds * 1000 if seconds is not None else None
+
+
+def _ws_target(ctx: Context) -> wsloads.Target:
+    server = ctx.running()
+    return wsloads.Target(server.host, server.port, ctx.ingest_path, ctx.endpoint_id, ctx.api_key)
+
+
+def _counts(counter: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counter.items())) or "none"
+
+
+def redis_snapshot(cfg: BenchConfig, endpoint_id: str) -> str:
+    """Redis connections and subscriptions of the bench db (ours excluded)."""
+    client = redis.Redis.from_url(cfg.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        me = client.client_id()
+        db = int(client.connection_pool.connection_kwargs.get("db", 0))
+        others = [c for c in client.client_list() if int(c.get("db", -1)) == db and int(c["id"]) != me]
+        subscribed = [c for c in others if int(c.get("sub", 0)) + int(c.get("psub", 0))]
+        channels = sum(int(c.get("sub", 0)) for c in others)
+        group = f"{cfg.channel_prefix}__group__endpoint.{endpoint_id}"
+        members = dict(client.pubsub_numsub(group)).get(group.encode(), 0)
+        return (
+            f"Redis db {db}: {len(others)} client connections, {len(subscribed)} in pub/sub mode holding "
+            f"{channels:,} channel subscriptions; the endpoint's group channel has {members} subscriber(s)"
+        )
+    except (redis.RedisError, OSError, ValueError) as exc:
+        return f"Redis figures unavailable ({exc})"
+    finally:
+        client.close()
+
+
+def ws_latency(ctx: Context) -> list[Row]:
+    cfg = ctx.cfg
+    log_at = _log_size(ctx.running())
+    result = wsloads.run(wsloads.latency(
+        _ws_target(ctx), cfg.ws_rate, cfg.ws_seconds, cfg.ws_warmup_seconds, cfg.open_loop_connections,
+        cfg.request_timeout_s, cfg.ws_wait_s, lambda: redis_snapshot(cfg, ctx.endpoint_id),
+    ))
+    load = result.load
+    name = f"WS receive->client {cfg.ws_rate:.0f}/s"
+    t = cfg.targets
+    ctx.notes.append(
+        f"note ({name}): 1 client, uvicorn x{cfg.web_workers}; {result.snapshot}; {_log_errors(ctx.running(), log_at)}"
+    )
+    return [
+        Row(name, "200 answers", result.sent, "",
+            note=f"{load.answered:,}/{load.scheduled:,} answered at {load.achieved_rate:.0f}/s, errors: {_counts(load.errors)}; "
+                 f"answer p50 {load.percentile_ms(50) or 0:.1f} ms, p99 {load.percentile_ms(99) or 0:.1f} ms"),
+        Row(name, "event.received at client", result.received, "", Target("==", result.sent),
+            f"strays {result.strays}, other messages: {_counts(result.other)}; "
+            f"warm-up {cfg.ws_warmup_seconds:.0f}s ({result.warmup.ok} events) not scored"),
+        Row(name, "latency p50", _ms(percentile(result.latencies_s, 50)), "ms", Target("<=", t.ws_p50_ms, "ms"),
+            "WebSocket receipt - scheduled send"),
+        Row(name, "latency p99", _ms(percentile(result.latencies_s, 99)), "ms", Target("<=", t.ws_p99_ms, "ms")),
+        Row(name, "latency max", _ms(max(result.latencies_s, default=None)), "ms"),
+        Row(name, "after the 200 answer p50", _ms(percentile(result.after_answer_s, 50)), "ms",
+            note=f"p99 {_ms(percentile(result.after_answer_s, 99)) or 0:.1f} ms: publish -> Redis -> consumer -> socket"),
+    ]
+
+
+def ws_fanout(ctx: Context) -> list[Row]:
+    cfg = ctx.cfg
+    n = cfg.fanout_clients
+    log_at = _log_size(ctx.running())
+    result = wsloads.run(wsloads.fanout(
+        _ws_target(ctx), n, cfg.ws_connect_concurrency, cfg.fanout_events, cfg.fanout_interval_s,
+        cfg.ws_connect_timeout_s, cfg.ws_wait_s, ctx.running().child.pid,
+        lambda: redis_snapshot(cfg, ctx.endpoint_id),
+    ))
+    name = f"WS fan-out to {n}"
+    lasts = [e.last_s for e in result.events if e.last_s is not None]
+    delays = [d for e in result.events for d in e.delays_s]
+    expected = result.clients * len(result.events)
+    per_event_cpu = result.client_cpu_s / max(1, len(result.events))
+    server_per_event = result.server_cpu_s / max(1, len(result.events))
+    ctx.notes.append(
+        f"note ({name}): all {n} clients in ONE process (asyncio+uvloop), not split: on {os.cpu_count()} cores "
+        f"a second client process would only compete with the server for the same cores. Per event the client "
+        f"process spent {per_event_cpu * 1000:.0f} ms CPU ({result.client_cpu_s / max(1, len(delays)) * 1e6:.0f} us "
+        f"per delivery), the server (uvicorn x{cfg.web_workers}) {server_per_event * 1000:.0f} ms "
+        f"({server_per_event / max(1, result.clients) * 1e6:.0f} us per delivery); "
+        f"extensions: {result.extensions or 'none'}; {result.snapshot}; "
+        f"all clients dropped at once: server done in {_secs(result.drained_s)}, {_log_errors(ctx.running(), log_at)}"
+    )
+    return [
+        Row(name, "clients subscribed", result.clients, "", Target("==", n),
+            f"in {result.connect_s:.1f}s, {cfg.ws_connect_concurrency} at a time; refused/failed: {_counts(result.connect_errors)}"),
+        Row(name, "deliveries", len(delays), "", Target("==", expected),
+            f"{len(result.events)} events x {result.clients} clients, one every {cfg.fanout_interval_s}s; "
+            f"non-200 POSTs {sum(1 for e in result.events if e.status != 200)}; other messages: {_counts(result.other)}"),
+        Row(name, "time until last p99", _ms(percentile(lasts, 99)), "ms", Target("<=", cfg.targets.fanout_last_p99_ms, "ms"),
+            f"over {len(lasts)} events (= their max); POST -> the last client's receipt"),
+        Row(name, "time until last p50", _ms(percentile(lasts, 50)), "ms",
+            note=f"min {_ms(min(lasts, default=None)) or 0:.1f} ms; warm-up event (not scored) {_ms(result.warmup.last_s) or 0:.1f} ms"),
+        Row(name, "per-client p50", _ms(percentile(delays, 50)), "ms", note="all deliveries of the scored events"),
+        Row(name, "per-client p99", _ms(percentile(delays, 99)), "ms"),
+        Row(name, "client CPU / event", per_event_cpu * 1000, "ms",
+            note="near 'time until last' would mean the client process is the bottleneck"),
+        Row(name, "server CPU / event", server_per_event * 1000, "ms", note=f"uvicorn x{cfg.web_workers}, all processes"),
+    ]
+
+
+def ws_idle_memory(ctx: Context) -> list[Row]:
+    cfg = ctx.cfg
+    n = cfg.idle_connections
+    pid = ctx.running().child.pid
+    log_at = _log_size(ctx.running())
+    result = wsloads.run(wsloads.idle(
+        _ws_target(ctx), pid, n, cfg.ws_connect_concurrency, cfg.ws_connect_timeout_s, 1.0,
+        lambda: redis_snapshot(cfg, ctx.endpoint_id),
+    ))
+    name = f"{n:,} idle WS, 1 process"
+    grown = result.held_kib - result.rest_kib
+    per = grown / result.still_open if result.still_open else None
+    ctx.notes.append(
+        f"note ({name}): pid {pid} is the uvicorn process itself (no --workers: no supervisor, no reloader); "
+        f"its sockets {result.rest_sockets} -> {result.held_sockets}; "
+        f"limit {_open_files_limit(pid)}; {result.snapshot}; "
+        f"all clients dropped at once: server done in {_secs(result.drained_s)}, {_log_errors(ctx.running(), log_at)}"
+    )
+    return [
+        Row(name, "connections subscribed", result.still_open, "", Target("==", n),
+            f"{result.clients:,} subscribed in {result.connect_s:.1f}s, {cfg.ws_connect_concurrency} at a time, "
+            f"{result.still_open:,} still open at the reading; failed: {_counts(result.connect_errors)}"),
+        Row(name, "RSS at rest", result.rest_kib / 1024, "MiB", note="VmRSS after warm-up (3 webhooks, 1 socket)"),
+        Row(name, f"RSS with {n:,}", result.held_kib / 1024, "MiB", note="each subscribed to the inbox (joins its group)"),
+        Row(name, "per connection", per, "KiB",
+            note=f"extensions: {result.extensions or 'none'} (websockets' default offer, like browsers); report only"),
+    ]
+
+
+def _secs(seconds: float | None) -> str:
+    return f"{seconds:.1f}s" if seconds is not None else f"not within {wsloads.DRAIN_S:.0f}s"
+
+
+def _open_files_limit(pid: int) -> str:
+    try:
+        for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+            if line.startswith("Max open files"):
+                return "open files " + " / ".join(line.split()[3:5])
+    except OSError:
+        pass
+    return "open files unknown"
+
+
 SECTIONS: list[Section] = [
     Section("ingest throughput (wrk)", "uvicorn", ingest_uvicorn),
     Section("open-loop latency", "uvicorn", open_loop),
     Section("stored events vs 200 answers", None, stored_events),
     Section("pgbench single-row INSERT", None, pgbench_insert),
     Section("daphne, same app (note)", "daphne", daphne_note),
+    Section("receive -> WebSocket client latency", "uvicorn", ws_latency),
+    Section("WebSocket fan-out", "uvicorn", ws_fanout),
+    Section("idle WebSocket connections, one uvicorn process", "uvicorn-1", ws_idle_memory),
 ]

@@ -20,11 +20,20 @@ def uvicorn_command(cfg: BenchConfig, port: int) -> list[str]:
     return cmd
 
 
+def uvicorn_single_command(cfg: BenchConfig, port: int) -> list[str]:
+    """The same, without --workers: one process that is itself the server
+    (no supervisor, no reloader), so its /proc figures are the server's."""
+    cmd = uvicorn_command(cfg, port)
+    at = cmd.index("--workers")
+    del cmd[at:at + 2]
+    return cmd
+
+
 def daphne_command(cfg: BenchConfig, port: int) -> list[str]:
     return [str(Path(cfg.python).with_name("daphne")), "-b", cfg.host, "-p", str(port), "config.asgi:application"]
 
 
-COMMANDS = {"uvicorn": uvicorn_command, "daphne": daphne_command}
+COMMANDS = {"uvicorn": uvicorn_command, "uvicorn-1": uvicorn_single_command, "daphne": daphne_command}
 
 
 @dataclass
