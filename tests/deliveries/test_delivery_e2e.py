@@ -63,7 +63,7 @@ def test_a_hanging_destination_does_not_starve_the_others(server, worker, alice,
     from tests.support.receiver import Receiver
 
     with Receiver() as slow:
-        slow.script(Reply(status=200, delay=8))
+        slow.script(Reply(status=200, delay=5))
         hanging = Endpoint.objects.create(owner=alice, name="Slow", destination_url=slow.url, timeout_seconds=10)
         fast = Endpoint.objects.create(owner=alice, name="Fast", destination_url=receiver.url)
         stuck = [post(server, hanging) for _ in range(3)]

@@ -12,9 +12,10 @@ class Stack:
         self.log_dir = log_dir
         self.port = processes.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        # Short leases and sweeps so fault tests finish in seconds.
+        # Short leases and sweeps so fault tests finish in seconds; the lease
+        # still outlasts every scripted receiver delay of the tests (<= 5 s).
         self.env = processes.child_env(
-            database_name, DELIVERY_LEASE_SECONDS="2", SWEEP_INTERVAL_SECONDS="0.3", DB_POOL_TIMEOUT="2",
+            database_name, DELIVERY_LEASE_SECONDS="6", SWEEP_INTERVAL_SECONDS="0.3", DB_POOL_TIMEOUT="2",
             DB_APPLICATION_NAME=STACK_APPLICATION_NAME,
             PUBLIC_BASE_URL=f"http://127.0.0.1:{self.port}",
         )
