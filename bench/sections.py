@@ -11,7 +11,6 @@ clients).
 from __future__ import annotations
 
 import os
-import re
 import resource
 from collections import Counter
 from collections.abc import Callable
@@ -189,25 +188,26 @@ def _log_size(server: Server) -> int:
         return 0
 
 
-_ERROR_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Z]\w*(?:Error|Exception|Timeout|Exit))(?::|$)")
-
-
 def _log_errors(server: Server, offset: int) -> str:
     """Tracebacks the server logged since `offset`, by exception class."""
     try:
         with open(server.log, "rb") as log:
             log.seek(offset)
-            text = log.read().decode(errors="replace")
+            lines = log.read().decode(errors="replace").splitlines()
     except OSError:
         return "server log unreadable"
-    tracebacks = text.count("Traceback (most recent call last)")
     kinds: Counter[str] = Counter()
-    for line in text.splitlines():
-        if match := _ERROR_LINE.match(line):
-            kinds[match.group(1)] += 1
-    if not tracebacks and not kinds:
+    in_traceback = False
+    for line in lines:
+        if line.startswith("Traceback (most recent call last)"):
+            in_traceback = True
+        elif in_traceback and line and not line[0].isspace():
+            # The exception line ends the traceback: "pkg.mod.Name: message".
+            kinds[line.split(":", 1)[0].rsplit(".", 1)[-1].strip()[:40]] += 1
+            in_traceback = False
+    if not kinds:
         return "server log: no tracebacks"
-    return f"server log: {tracebacks} tracebacks ({_counts(kinds)})"
+    return f"server log: {sum(kinds.values())} tracebacks ({_counts(kinds)})"
 
 
 def _ms(seconds: float | None) -> float | None:
