@@ -43,7 +43,10 @@ def _client() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL)
+        # A blocking pool: a burst of connects or disconnects waits for a
+        # free Redis connection instead of failing at redis-py's default cap.
+        pool = aioredis.BlockingConnectionPool.from_url(settings.REDIS_URL, max_connections=16, timeout=5)
+        client = aioredis.Redis(connection_pool=pool)
         _clients[loop] = client
     return client
 

@@ -308,6 +308,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
                 return
             try:
                 await self.send_json(message)
+            except OSError:
+                # The client went away mid-send (servers raise an OSError
+                # subclass for that): the disconnect handler cleans up.
+                return
             except Exception:
                 if not self.closing:  # a send failing on a closed socket is expected
                     log.exception("could not send to a WebSocket; closing it")

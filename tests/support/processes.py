@@ -64,8 +64,10 @@ class Process:
 
 
 def web(port: int, env: dict[str, str], log_dir: Path) -> Process:
-    argv = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-            "--port", str(port), "--no-access-log", "--lifespan", "off"]
+    """The server exactly as `make run` starts it, with one worker process."""
+    from config.run import commands
+
+    argv = commands(str(port), "1", "1")[0]
     return Process(f"web-{port}", argv, env, log_dir)
 
 
