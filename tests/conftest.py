@@ -21,6 +21,13 @@ def bob(db):
     return get_user_model().objects.create_user("bob", "bob@example.com", "battery-staple-2")
 
 
+@pytest.fixture
+def alice_client(client, alice):
+    """The Django test client, signed in as alice."""
+    client.force_login(alice)
+    return client
+
+
 @pytest.fixture(scope="session")
 def stack(django_db_setup, django_db_blocker, tmp_path_factory):
     """Real web, Celery worker and beat processes on the test database.

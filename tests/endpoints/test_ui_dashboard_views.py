@@ -7,20 +7,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from endpoints.models import Endpoint, Health
-from events.models import Event, EventStatus
+from events.models import EventStatus
+from tests.support.rows import make_event
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice_client(client: Client, alice) -> Client:
-    client.force_login(alice)
-    return client
 
-
-def make_event(endpoint: Endpoint, **fields) -> Event:
-    fields.setdefault("received_at", timezone.now())
-    return Event.objects.create(endpoint=endpoint, method="POST", body=b"{}", size=2, **fields)
 
 
 def endpoint_row(html: str, endpoint: Endpoint) -> str:

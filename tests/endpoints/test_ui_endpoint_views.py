@@ -10,6 +10,7 @@ from django.utils import timezone
 from deliveries.tasks import sweep_due
 from endpoints.models import Endpoint
 from events.models import Event, EventStatus
+from tests.support.rows import make_event
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +25,7 @@ VALID = {
 }
 
 
-@pytest.fixture
-def alice_client(client: Client, alice) -> Client:
-    client.force_login(alice)
-    return client
 
-
-def make_event(endpoint: Endpoint, **fields) -> Event:
-    fields.setdefault("received_at", timezone.now())
-    return Event.objects.create(endpoint=endpoint, method="POST", body=b"{}", size=2, **fields)
 
 
 def test_creating_an_endpoint_stores_the_settings_and_opens_its_page(alice_client: Client, alice) -> None:

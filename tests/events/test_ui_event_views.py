@@ -8,14 +8,10 @@ from django.utils import timezone
 from deliveries.models import DeliveryAttempt, Outcome
 from endpoints.models import Endpoint
 from events.models import Event, EventStatus
+from tests.support.rows import make_event
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def alice_client(client: Client, alice) -> Client:
-    client.force_login(alice)
-    return client
 
 
 @pytest.fixture
@@ -23,10 +19,6 @@ def endpoint(alice) -> Endpoint:
     return Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://example.com/in")
 
 
-def make_event(endpoint: Endpoint, body: bytes = b"", **fields) -> Event:
-    fields.setdefault("received_at", timezone.now())
-    fields.setdefault("method", "POST")
-    return Event.objects.create(endpoint=endpoint, body=body, size=len(body), **fields)
 
 
 def page(client: Client, event: Event) -> str:
