@@ -10,6 +10,7 @@ clients).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 from collections import Counter
@@ -349,12 +350,10 @@ def _secs(seconds: float | None) -> str:
 
 
 def _open_files_limit(pid: int) -> str:
-    try:
+    with contextlib.suppress(OSError):  # the process may have exited
         for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
             if line.startswith("Max open files"):
                 return "open files " + " / ".join(line.split()[3:5])
-    except OSError:
-        pass
     return "open files unknown"
 
 

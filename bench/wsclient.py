@@ -87,7 +87,7 @@ class Client:
                 else:
                     arrivals.other[str(kind)] += 1
         except ConnectionClosed:
-            pass
+            return  # the server or the bench closed it: the counts stand
 
     @property
     def open(self) -> bool:

@@ -8,6 +8,7 @@ its sockets before it returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import Counter
@@ -208,11 +209,9 @@ def socket_fds(pid: int) -> int:
     except OSError:  # gone
         return 0
     for fd in fds:
-        try:
+        with contextlib.suppress(OSError):  # closed between listing and reading
             if fd.readlink().name.startswith("socket:"):
                 count += 1
-        except OSError:
-            pass
     return count
 
 

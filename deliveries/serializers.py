@@ -14,7 +14,7 @@ from deliveries.models import DeliveryAttempt
     }
 )
 class HeaderListField(serializers.JSONField):
-    pass
+    """Headers as stored: a JSON list of [name, value] pairs."""
 
 
 class DeliveryAttemptSerializer(serializers.ModelSerializer):

@@ -25,9 +25,8 @@ from endpoints.validation import (
     }
 )
 class RetryScheduleField(serializers.JSONField):
-    # Raw JSON, not ListField(IntegerField): the shared validator must see
-    # "60" and 60.5 as they were sent, exactly as the web form does.
-    pass
+    """Raw JSON, not ListField(IntegerField): the shared validator must see
+    "60" and 60.5 as they were sent, exactly as the web form does."""
 
 
 class EndpointSerializer(serializers.ModelSerializer):
