@@ -76,7 +76,10 @@ class AfterCommit:
         self._batcher = Batcher(self._announce, max_batch=1000)
 
     async def _announce(self, stored: list[Stored]) -> list[None]:
-        await _after_commit(stored)
+        try:
+            await _after_commit(stored)
+        except Exception:  # the events are stored; the sweeper still forwards them
+            log.exception("announcing %d stored events failed", len(stored))
         return [None] * len(stored)
 
     def add(self, stored: Stored) -> None:
