@@ -122,3 +122,12 @@ async def wait_for(predicate, timeout: float = 3.0) -> None:
     while not predicate():
         assert loop.time() < deadline, "timed out waiting"
         await asyncio.sleep(0.01)
+
+
+async def receive_until(ws: WebsocketCommunicator, wanted, limit: int = 100) -> dict:
+    """The first message for which wanted(message) holds, skipping others."""
+    for _ in range(limit):
+        message = await ws.receive_json_from()
+        if wanted(message):
+            return message
+    raise AssertionError(f"no wanted message among {limit}")

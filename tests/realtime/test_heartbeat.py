@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.realtime.support import receive_until
+
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 
@@ -43,10 +45,8 @@ async def test_a_silent_client_is_closed_with_1000(sockets, quick_heartbeat, ali
 async def test_any_request_counts_as_a_sign_of_life(sockets, quick_heartbeat, alice_token):
     ws = await sockets.connect(alice_token)
     for _ in range(10):  # about 1 s, past the idle limit
-        while (await ws.receive_json_from())["type"] != "ping":
-            pass
+        await receive_until(ws, lambda message: message["type"] == "ping")
         await ws.send_json_to({"type": "subscribe", "endpoints": []})
     # Still open: a closed socket would fail receive_json_from.
     await ws.send_json_to({"type": "subscribe", "endpoints": ["*"]})
-    while (await ws.receive_json_from()).get("endpoints") != ["*"]:
-        pass
+    await receive_until(ws, lambda message: message.get("endpoints") == ["*"])

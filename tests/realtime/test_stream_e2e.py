@@ -17,8 +17,10 @@ async def collect(url: str, endpoint_id: str, ingest_url: str, until: str, limit
     seen: list[dict] = []
     async with websockets.connect(url) as ws:
         await ws.send(json.dumps({"type": "subscribe", "endpoints": [endpoint_id]}))
-        while json.loads(await asyncio.wait_for(ws.recv(), limit))["type"] != "subscribed":
-            pass
+        async with asyncio.timeout(limit):
+            subscribed = False
+            while not subscribed:
+                subscribed = json.loads(await ws.recv())["type"] == "subscribed"
         await asyncio.to_thread(requests.post, ingest_url, data=b'{"order": 42}')
         async with asyncio.timeout(limit):
             while True:
