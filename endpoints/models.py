@@ -80,7 +80,7 @@ class Endpoint(models.Model):
 
     @property
     def ingest_url(self) -> str:
-        return f"{settings.PUBLIC_BASE_URL}/in/{self.ingest_token}"
+        return f"{settings.INGEST_BASE_URL}/in/{self.ingest_token}"
 
     @property
     def group_name(self) -> str:
