@@ -69,9 +69,9 @@ def due_event_ids(limit: int = 500) -> list[int]:
     return ids
 
 
-def destination_for(event: Event) -> str:
-    """The destination URL, extended with the event's sub-path and query."""
-    parts = urlsplit(event.endpoint.destination_url)
+def destination_for(event: Event, base: str | None = None) -> str:
+    """The destination URL (or `base`), extended with the event's sub-path and query."""
+    parts = urlsplit(base or event.endpoint.destination_url)
     path = parts.path
     if event.path:
         path = path.rstrip("/") + "/" + event.path.lstrip("/")

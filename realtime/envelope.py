@@ -18,6 +18,7 @@ CHANNEL_OF_TYPE = {
     "event.delivered": "deliveries",
     "event.failed": "deliveries",
     "endpoint.status": "endpoints",
+    "replay.progress": "replays",
 }
 
 
@@ -67,3 +68,8 @@ def delivery_outcome(
 
 def endpoint_status(endpoint_id: str, health: str, previous: str) -> dict[str, Any]:
     return envelope("endpoint.status", {"endpoint": endpoint_id, "health": health, "previous": previous})
+
+
+def replay_progress(progress: dict[str, Any]) -> dict[str, Any]:
+    """A bulk replay's state and counts: `{id, endpoint, state, total, done, failed}`."""
+    return envelope("replay.progress", progress)
