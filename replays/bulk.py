@@ -99,15 +99,17 @@ def run(job_id: int) -> None:
                 BulkReplay.objects.filter(pk=job.pk, state=ReplayState.RUNNING).update(
                     # Events that stopped matching (deleted, status moved on)
                     # were skipped: the total is what was replayed.
-                    state=ReplayState.DONE, finished_at=timezone.now(), total=F("done"), claimed_until=None
+                    state=ReplayState.DONE, finished_at=timezone.now(), total=F("done")
                 )
                 break
             running = run_batch(pool, batch, progress)
             last_pk, last_at = batch[-1]
             BulkReplay.objects.filter(pk=job.pk).update(cursor_received_at=last_at, cursor_event_pk=last_pk)
             job.cursor_received_at, job.cursor_event_pk = last_at, last_pk
-    connection.close()
+    # Released: nothing of this job is in flight any more.
+    BulkReplay.objects.filter(pk=job.pk).update(claimed_until=None)
     job.refresh_from_db()
+    connection.close()
     job.announce()
 
 
