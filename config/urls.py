@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("endpoints.urls")),
     path("", include("events.urls")),
     path("", include("replays.urls")),
+    path("", include("testsessions.urls")),
 ]

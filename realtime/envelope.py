@@ -19,6 +19,7 @@ CHANNEL_OF_TYPE = {
     "event.failed": "deliveries",
     "endpoint.status": "endpoints",
     "replay.progress": "replays",
+    "event": "test",
 }
 
 
@@ -68,6 +69,11 @@ def delivery_outcome(
 
 def endpoint_status(endpoint_id: str, health: str, previous: str) -> dict[str, Any]:
     return envelope("endpoint.status", {"endpoint": endpoint_id, "health": health, "previous": previous})
+
+
+def test_event(request: dict[str, Any]) -> dict[str, Any]:
+    """A request that reached an anonymous test session (`/v1/ws/test/<ts_id>`)."""
+    return envelope("event", request)
 
 
 def replay_progress(progress: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from deliveries import forwarding, outbound
+from deliveries import destination, forwarding, outbound
 from deliveries.models import DeliveryAttempt
 from events.models import Event
 
@@ -29,7 +29,7 @@ def send_once(event_id: int, url: str) -> DeliveryAttempt | None:
     event = Event.objects.select_related("endpoint").filter(pk=event_id).first()
     if event is None:
         return None
-    target = forwarding.destination_for(event, url)
+    target = destination.destination_for(url, event.path, event.query)
     headers = forwarding.request_headers(event, int(time.time()))
     started_at = timezone.now()
     if not connection.in_atomic_block:
