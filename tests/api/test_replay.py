@@ -10,7 +10,7 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=dt_timezone.utc)
 
 
 def test_replay_makes_a_failed_event_due_now(alice, alice_api, django_capture_on_commit_callbacks) -> None:
-    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
     event = Event.objects.create(
         endpoint=endpoint, method="POST", received_at=T0, status=EventStatus.FAILED, attempt_count=8, retry_index=7
     )
@@ -33,7 +33,7 @@ def test_replay_holds_the_event_while_its_endpoint_is_paused(
     alice, alice_api, django_capture_on_commit_callbacks
 ) -> None:
     endpoint = Endpoint.objects.create(
-        owner=alice, name="Stripe", destination_url="https://hooks.example.com/", paused=True
+        owner=alice, name="Stripe", destination_url="https://hooks.example.test/", paused=True
     )
     event = Event.objects.create(endpoint=endpoint, method="POST", received_at=T0, status=EventStatus.DELIVERED)
     with django_capture_on_commit_callbacks() as callbacks:
@@ -63,7 +63,7 @@ def test_replay_returns_404_json_for_an_unknown_event(alice_api) -> None:
 
 
 def test_replay_refuses_get_with_405(alice, alice_api) -> None:
-    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
     event = Event.objects.create(endpoint=endpoint, method="POST", received_at=T0)
     r = alice_api.get(f"/api/v1/events/{event.public_id}/replay/")
     assert r.status_code == 405
