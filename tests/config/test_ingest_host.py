@@ -66,18 +66,18 @@ def test_the_ingest_host_refuses_websockets(split_web, alice):
 
 
 def test_ingest_urls_are_printed_with_the_ingest_base_url(settings, alice_client, alice):
-    settings.INGEST_BASE_URL = "https://hooks.example.net"
+    settings.INGEST_BASE_URL = "https://hooks.hookline.test"
     endpoint = Endpoint.objects.create(owner=alice, name="Printed")
-    assert endpoint.ingest_url == f"https://hooks.example.net/in/{endpoint.ingest_token}"
+    assert endpoint.ingest_url == f"https://hooks.hookline.test/in/{endpoint.ingest_token}"
     page = alice_client.get(f"/endpoints/{endpoint.public_id}/").content.decode()
-    assert f"https://hooks.example.net/in/{endpoint.ingest_token}" in page
+    assert f"https://hooks.hookline.test/in/{endpoint.ingest_token}" in page
     api = alice_client.get(
         f"/api/v1/endpoints/{endpoint.public_id}/", HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(alice)}"
     )
     assert api.json()["ingest_url"] == endpoint.ingest_url
 
 
-@pytest.mark.parametrize("value", ["https://hooks.example.net/prefix", "ftp://hooks.example.net", "hooks.example.net"])
+@pytest.mark.parametrize("value", ["https://hooks.hookline.test/prefix", "ftp://hooks.hookline.test", "hooks.hookline.test"])
 def test_an_ingest_base_url_with_a_path_or_another_scheme_stops_the_start(value):
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"], cwd=processes.ROOT, capture_output=True, text=True,

@@ -16,7 +16,7 @@ RECEIVER = "http://127.0.0.1:9/hooks"
 def private_allowed(settings):
     settings.ALLOW_PRIVATE_DESTINATIONS = True
     settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
-    settings.INGEST_BASE_URL = "https://hooks.example.net"
+    settings.INGEST_BASE_URL = "https://hooks.hookline.test"
 
 
 def save_through_api(user, **fields) -> tuple[int, dict]:
@@ -51,7 +51,7 @@ REFUSED = [
     ({"response_content_type": "text/html"}, "Content type must be one of"),
     ({"response_content_type": "application/xhtml+xml"}, "Content type must be one of"),
     ({"response_content_type": "text/plain; charset=utf-8\r\nSet-Cookie: x=1"}, "Content type must be one of"),
-    ({"destination_url": "https://hooks.example.net/in/0123456789abcdef0123456789abcdef"}, "own ingest URL"),
+    ({"destination_url": "https://hooks.hookline.test/in/0123456789abcdef0123456789abcdef"}, "own ingest URL"),
     ({"destination_url": "http://127.0.0.1:8000/x/../in/0123456789abcdef0123456789abcdef"}, "own ingest URL"),
     ({"destination_url": "http://169.254.169.254/latest/meta-data/"}, "Destination refused"),
 ]
