@@ -8,12 +8,14 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from config.api_errors import not_found
 from endpoints.api import ApiKeyViewSet, EndpointViewSet
 from events.api import EventViewSet
+from monitoring.api import AlertViewSet
 
 # "api-" basenames keep these URL names apart from the web UI's.
 router = SimpleRouter()
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("endpoints", EndpointViewSet, basename="api-endpoint")
 router.register("events", EventViewSet, basename="api-event")
+router.register("alerts", AlertViewSet, basename="api-alert")
 
 urlpatterns = [
     path("auth/token/", TokenObtainPairView.as_view(), name="api-token"),
