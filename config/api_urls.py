@@ -9,6 +9,8 @@ from config.api_errors import not_found
 from endpoints.api import ApiKeyViewSet, EndpointViewSet
 from events.api import EventViewSet
 from monitoring.api import AlertViewSet
+from replays.api import BulkReplayViewSet
+from testsessions.api import TestSessionClaim, TestSessionCreate, TestSessionEvents
 
 # "api-" basenames keep these URL names apart from the web UI's.
 router = SimpleRouter()
@@ -16,6 +18,7 @@ router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("endpoints", EndpointViewSet, basename="api-endpoint")
 router.register("events", EventViewSet, basename="api-event")
 router.register("alerts", AlertViewSet, basename="api-alert")
+router.register("replays", BulkReplayViewSet, basename="api-replay")
 
 urlpatterns = [
     path("auth/token/", TokenObtainPairView.as_view(), name="api-token"),
@@ -24,6 +27,9 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     *router.urls,
+    path("test-sessions/", TestSessionCreate.as_view(), name="api-test-session-create"),
+    path("test-sessions/<pid:session_id>/events/", TestSessionEvents.as_view(), name="api-test-session-events"),
+    path("test-sessions/<pid:session_id>/claim/", TestSessionClaim.as_view(), name="api-test-session-claim"),
     # Only paths ending in "/": a missing trailing slash still gets
     # APPEND_SLASH's redirect instead of a 404.
     re_path(r"^(?:.*/)?$", not_found),

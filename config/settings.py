@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "deliveries",
     "realtime",
     "monitoring",
+    "replays",
+    "testsessions",
 ]
 
 MIDDLEWARE = [
@@ -157,11 +159,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.run_minute",
         "schedule": env_float("MONITOR_INTERVAL_SECONDS", 60.0),
     },
+    "delete-expired-test-sessions": {
+        "task": "testsessions.tasks.delete_expired",
+        "schedule": env_float("TEST_SESSION_SWEEP_SECONDS", 60.0),
+    },
 }
 # How long a claimed or enqueued delivery may stay silent before the sweeper
 # assumes its worker or its broker message was lost and sends it again.
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 90, minimum=1)
 RESPONSE_BODY_LIMIT = 64 * 1024
+# Bulk replays: events per batch (the unit of resumption) and how many of a
+# batch are sent at once.
+REPLAY_BATCH_SIZE = env_int("REPLAY_BATCH_SIZE", 20, minimum=1)
+REPLAY_CONCURRENCY = env_int("REPLAY_CONCURRENCY", 4, minimum=1)
+# An edited replay carries a body up to MAX_BODY_BYTES, base64 in JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES * 4 // 3 + 64 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -216,6 +228,10 @@ MONITOR = {
     "LATENCY_FLOOR_MS": env_int("MONITOR_LATENCY_FLOOR_MS", 200, minimum=0),
 }
 MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 1024 * 1024, minimum=1)
+# Anonymous test sessions (testsessions/)
+TEST_SESSION_TTL_SECONDS = env_int("TEST_SESSION_TTL_SECONDS", 24 * 3600, minimum=60)
+TEST_SESSIONS_PER_IP_PER_HOUR = env_int("TEST_SESSIONS_PER_IP_PER_HOUR", 10, minimum=1)
+TEST_SESSION_INGEST_RATE_LIMIT = env_int("TEST_SESSION_INGEST_RATE_LIMIT", 10, minimum=1)
 
 # Realtime
 WS_PING_SECONDS = env_float("WS_PING_SECONDS", 20.0)

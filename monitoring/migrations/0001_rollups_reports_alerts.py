@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('endpoints', '0003_endpoint_monitoring_and_report_token'),
+        ('endpoints', '0004_endpoint_monitoring_and_report_token'),
         ('events', '0003_drop_redundant_fk_indexes'),
     ]
 

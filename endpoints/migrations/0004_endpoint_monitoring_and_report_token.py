@@ -10,7 +10,7 @@ def give_report_tokens(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("endpoints", "0002_endpoint_rate_limit")]
+    dependencies = [("endpoints", "0003_endpoint_owner_optional_for_test_sessions")]
 
     operations = [
         migrations.AddField(
