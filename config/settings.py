@@ -129,17 +129,25 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# Every Redis key and channel of this installation starts with this prefix,
+# so installations (and parallel test runs) can share one Redis database and
+# one can drop all of its keys without touching another's.
+REDIS_PREFIX = env_str("CHANNEL_PREFIX", "hookline")
+
 # Channels: the pub/sub layer measured 4x lower p99 than the list-based core
-# layer here (shared/PERFORMANCE.md); consumers bound their own backlog.
+# layer here; consumers bound their own backlog.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "hookline")},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
     }
 }
 
 # Celery: the broker only carries wake-ups; the database says what is due.
 CELERY_BROKER_URL = REDIS_URL
+# Kombu's own bookkeeping keys (unacked, bindings) are global per database
+# unless prefixed.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:"}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
