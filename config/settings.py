@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "events",
     "deliveries",
     "realtime",
+    "monitoring",
     "replays",
     "testsessions",
 ]
@@ -170,6 +171,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deliveries.tasks.refresh_idle_health",
         "schedule": 300.0,
     },
+    "monitoring-minute": {
+        "task": "monitoring.tasks.run_minute",
+        "schedule": env_float("MONITOR_INTERVAL_SECONDS", 60.0),
+    },
     "delete-expired-test-sessions": {
         "task": "testsessions.tasks.delete_expired",
         "schedule": env_float("TEST_SESSION_SWEEP_SECONDS", 60.0),
@@ -212,6 +217,33 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Monitoring: detector thresholds (README "Monitoring" lists each one).
+MONITOR = {
+    # traffic_spike: the last minute above SPIKE_FACTOR x the trailing
+    # 10-minute average, and at least SPIKE_MIN events.
+    "SPIKE_FACTOR": env_float("MONITOR_SPIKE_FACTOR", 5.0),
+    "SPIKE_MIN": env_int("MONITOR_SPIKE_MIN", 10, minimum=1),
+    # traffic_drop: the last 5 minutes below DROP_RATIO x the hour before,
+    # when that hour averaged at least DROP_MIN_PER_MIN events a minute.
+    "DROP_RATIO": env_float("MONITOR_DROP_RATIO", 0.2),
+    "DROP_MIN_PER_MIN": env_float("MONITOR_DROP_MIN_PER_MIN", 5.0),
+    # Counted over the last WINDOW_MINUTES (timeouts, retries, reports...).
+    "WINDOW_MINUTES": env_int("MONITOR_WINDOW_MINUTES", 10, minimum=1),
+    "TIMEOUTS_MIN": env_int("MONITOR_TIMEOUTS_MIN", 3, minimum=1),
+    "TIMEOUTS_RATIO": env_float("MONITOR_TIMEOUTS_RATIO", 0.2),
+    "RETRY_STORM_REPEATS": env_int("MONITOR_RETRY_STORM_REPEATS", 3, minimum=2),
+    "SIGNATURE_FAILURES_MIN": env_int("MONITOR_SIGNATURE_FAILURES_MIN", 3, minimum=1),
+    "PROCESSING_FAILURES_MIN": env_int("MONITOR_PROCESSING_FAILURES_MIN", 3, minimum=1),
+    "PROCESSING_FAILURES_RATIO": env_float("MONITOR_PROCESSING_FAILURES_RATIO", 0.2),
+    "SLOW_PROCESSING_MIN": env_int("MONITOR_SLOW_PROCESSING_MIN", 3, minimum=1),
+    "SLOW_PROCESSING_RATIO": env_float("MONITOR_SLOW_PROCESSING_RATIO", 0.5),
+    # latency_degradation: p95 of the last hour above LATENCY_FACTOR x the
+    # 7-day p95, over at least LATENCY_MIN_ATTEMPTS attempts and LATENCY_FLOOR_MS.
+    "LATENCY_FACTOR": env_float("MONITOR_LATENCY_FACTOR", 2.0),
+    "LATENCY_MIN_ATTEMPTS": env_int("MONITOR_LATENCY_MIN_ATTEMPTS", 20, minimum=1),
+    "LATENCY_FLOOR_MS": env_int("MONITOR_LATENCY_FLOOR_MS", 200, minimum=0),
+}
+MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 1024 * 1024, minimum=1)
 # Anonymous test sessions (testsessions/)
 TEST_SESSION_TTL_SECONDS = env_int("TEST_SESSION_TTL_SECONDS", 24 * 3600, minimum=60)
 TEST_SESSIONS_PER_IP_PER_HOUR = env_int("TEST_SESSIONS_PER_IP_PER_HOUR", 10, minimum=1)
