@@ -4,12 +4,29 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from deliveries.serializers import DeliveryAttemptSerializer, HeaderListField
-from events.models import Event
+from events.models import UNCHECKED, Event
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "scheme": {"type": "string", "nullable": True},
+            "verdict": {"type": "string", "enum": ["valid", "invalid", "missing", "unchecked"]},
+            "detail": {"type": "string"},
+        },
+    }
+)
+class SignatureField(serializers.Field):
+    def to_representation(self, value: dict | None) -> dict:
+        return value or UNCHECKED
 
 
 class EventSummarySerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     endpoint = serializers.CharField(source="endpoint.public_id", read_only=True)
+    signature = SignatureField(read_only=True)
+    replay_of = serializers.SerializerMethodField()
 
     class Meta:
         model = Event
@@ -26,8 +43,19 @@ class EventSummarySerializer(serializers.ModelSerializer):
             "received_at",
             "attempt_count",
             "next_attempt_at",
+            "event_type",
+            "sha256",
+            "signature",
+            "duplicate_of",
+            "replay_of",
+            "handshake",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_replay_of(self, event: Event) -> str | None:
+        # Edited replays (a new event linked to its original) are not built yet.
+        return None
 
 
 class EventDetailSerializer(EventSummarySerializer):
