@@ -7,14 +7,13 @@ delivery row, endpoint health) and announces itself after the commit.
 import logging
 import time
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from deliveries import outbound
+from deliveries import destination, outbound
 from deliveries.health import refresh_health
 from deliveries.models import DeliveryAttempt, Outcome
 from deliveries.schedule import next_retry_at
@@ -71,17 +70,11 @@ def due_event_ids(limit: int = 500) -> list[int]:
 
 
 def destination_for(event: Event) -> str:
-    """The destination URL, extended with the event's sub-path and query."""
-    parts = urlsplit(event.endpoint.destination_url)
-    path = parts.path
-    if event.path:
-        path = path.rstrip("/") + "/" + event.path.lstrip("/")
-    query = "&".join(q for q in (parts.query, event.query) if q)
-    return urlunsplit((parts.scheme, parts.netloc, path or "/", query, ""))
+    return destination.destination_for(event.endpoint.destination_url, event.path, event.query)
 
 
 def request_headers(event: Event, timestamp: int) -> dict[str, str]:
-    headers = outbound.forwarded_headers(event.headers)
+    headers = destination.forwarded_headers(event.headers)
     headers["webhook-id"] = event.public_id
     headers["webhook-timestamp"] = str(timestamp)
     signature = signature_header(event.endpoint, event.public_id, timestamp, event.body_bytes)
