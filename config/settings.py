@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "events",
     "deliveries",
     "realtime",
+    "replays",
     "testsessions",
 ]
 
@@ -162,6 +163,12 @@ CELERY_BEAT_SCHEDULE = {
 # assumes its worker or its broker message was lost and sends it again.
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 90, minimum=1)
 RESPONSE_BODY_LIMIT = 64 * 1024
+# Bulk replays: events per batch (the unit of resumption) and how many of a
+# batch are sent at once.
+REPLAY_BATCH_SIZE = env_int("REPLAY_BATCH_SIZE", 20, minimum=1)
+REPLAY_CONCURRENCY = env_int("REPLAY_CONCURRENCY", 4, minimum=1)
+# An edited replay carries a body up to MAX_BODY_BYTES, base64 in JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES * 4 // 3 + 64 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

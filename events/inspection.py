@@ -86,6 +86,14 @@ def dedup_key(headers: verification.Headers, document: Any, sha256: str) -> str:
     return f"sha256:{sha256}"
 
 
+def facts(headers: list[list[str]], body: bytes) -> dict[str, Any]:
+    """`event_type`, `sha256` and `search_text` of an event made outside ingest
+    (an edited replay), so it is typed, hashed and searchable like the rest."""
+    sha256 = hashlib.sha256(body).hexdigest()
+    event_type = event_type_of(verification.first_values(headers), parse_json(body))
+    return {"event_type": event_type, "sha256": sha256, "search_text": search_text(headers, body)}
+
+
 def _hold(event: Event, status: str) -> None:
     event.status = status
     event.next_attempt_at = None

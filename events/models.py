@@ -62,6 +62,12 @@ class Event(models.Model):
     # Header values and the start of the body as text, for `q` (a trigram
     # index in PostgreSQL: see the migration).
     search_text = models.TextField(blank=True, default="")
+    # The event this one is an edited copy of (a replay with a new body or
+    # headers); NULL for everything that arrived from a sender. Indexed only
+    # where set (see Meta): ingest never pays for it.
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays", db_index=False
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -73,6 +79,7 @@ class Event(models.Model):
                 name="event_due",
                 condition=models.Q(next_attempt_at__isnull=False),
             ),
+            models.Index(fields=["replay_of"], name="event_replays", condition=models.Q(replay_of__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -54,8 +54,11 @@ class EventSummarySerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_replay_of(self, event: Event) -> str | None:
-        # Edited replays (a new event linked to its original) are not built yet.
-        return None
+        """The event this one is an edited replay of (`evt_…`), or null."""
+        if not event.replay_of_id:
+            return None
+        annotated = getattr(event, "replay_of_public_id", None)
+        return annotated if annotated is not None else event.replay_of.public_id
 
 
 class EventDetailSerializer(EventSummarySerializer):
@@ -81,6 +84,3 @@ class EventDetailSerializer(EventSummarySerializer):
         return self._body[1]
 
 
-class ReplaySerializer(serializers.Serializer):
-    event_id = serializers.CharField()
-    status = serializers.CharField()

@@ -24,7 +24,7 @@ def drop_trigram_index(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0003_drop_redundant_fk_indexes'),
+        ('events', '0004_event_replay_of'),
     ]
 
     operations = [
