@@ -1,5 +1,5 @@
-"""ASGI entry point: `/in/` goes straight to the lean ingest callable, the
-rest of HTTP to Django, WebSockets to Channels."""
+"""ASGI entry point: `/in/` and `/m/` go straight to the lean ingest and
+report callables, the rest of HTTP to Django, WebSockets to Channels."""
 
 import os
 
@@ -15,12 +15,15 @@ django_http = ASGIStaticFilesHandler(get_asgi_application())
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from events.ingest import receive_webhook  # noqa: E402
+from monitoring.reports import receive_report  # noqa: E402
 from realtime.routing import websocket_application  # noqa: E402
 
 
 async def http_router(scope, receive, send) -> None:
     if scope["path"].startswith("/in/"):
         await receive_webhook(scope, receive, send)
+    elif scope["path"].startswith("/m/"):
+        await receive_report(scope, receive, send)
     else:
         await django_http(scope, receive, send)
 

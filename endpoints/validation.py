@@ -47,3 +47,38 @@ def validate_response_content_type(value: str) -> None:
 def validate_rate_limit(value: int | None) -> None:
     if value is not None and not 1 <= value <= 100_000:
         raise ValidationError("Rate limit must be between 1 and 100000 requests per second, or empty for none.")
+
+
+MONITORING_LIMITS = {
+    # key: (allows null, lowest, highest)
+    "expected_every_seconds": (True, 1, 366 * 86400),
+    "grace_seconds": (False, 0, 7 * 86400),
+    "max_body_bytes": (True, 1, 1 << 40),
+    "latency_threshold_ms": (False, 1, 3_600_000),
+    "auto_pause_after_seconds": (True, 60, 366 * 86400),
+}
+MAX_REQUIRED_FIELDS = 50
+
+
+def validate_monitoring(value: object) -> None:
+    """A partial or whole `monitoring` object (README "Monitoring")."""
+    if not isinstance(value, dict):
+        raise ValidationError("Monitoring settings must be a JSON object.")
+    unknown = set(value) - set(MONITORING_LIMITS) - {"required_fields"}
+    if unknown:
+        raise ValidationError(f"Unknown monitoring settings: {', '.join(sorted(unknown))}.")
+    for key, (nullable, low, high) in MONITORING_LIMITS.items():
+        if key not in value:
+            continue
+        item = value[key]
+        if item is None and nullable:
+            continue
+        if isinstance(item, bool) or not isinstance(item, int) or not low <= item <= high:
+            empty = " or null" if nullable else ""
+            raise ValidationError(f"{key} must be a whole number from {low} to {high}{empty}.")
+    fields = value.get("required_fields", [])
+    if not isinstance(fields, list) or len(fields) > MAX_REQUIRED_FIELDS:
+        raise ValidationError(f"required_fields must be a list of at most {MAX_REQUIRED_FIELDS} JSON pointers.")
+    for pointer in fields:
+        if not isinstance(pointer, str) or not pointer.startswith("/") or len(pointer) > 500:
+            raise ValidationError(f"Each required field must be a JSON pointer such as /data/id; got {pointer!r}.")

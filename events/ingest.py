@@ -40,6 +40,7 @@ def batcher() -> Batcher[Arrival, Stored]:
 
 async def _after_commit(stored: list[Stored]) -> None:
     from deliveries.tasks import forward_events
+    from monitoring.intake import observe_arrivals
     from realtime import envelope
     from realtime.publish import publish_many
 
@@ -52,6 +53,10 @@ async def _after_commit(stored: list[Stored]) -> None:
     await publish_many(
         [(endpoint_group(s.endpoint.public_id), envelope.event_received(s.event.summary())) for s in stored]
     )
+    try:
+        await observe_arrivals(stored)
+    except Exception:  # monitoring must never cost a webhook
+        log.exception("monitoring could not count %d stored events", len(stored))
     idle = {s.endpoint.pk: s.endpoint for s in stored if s.endpoint.health == Health.INACTIVE}
     if idle:
         await sync_to_async(_wake_up_health, thread_sensitive=False)(list(idle.values()))

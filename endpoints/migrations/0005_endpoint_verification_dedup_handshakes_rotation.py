@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('endpoints', '0003_endpoint_owner_optional_for_test_sessions'),
+        ('endpoints', '0004_endpoint_monitoring_and_report_token'),
     ]
 
     operations = [
