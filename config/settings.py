@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.hosts import check_base_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,13 @@ ALLOW_PRIVATE_DESTINATIONS = env_bool("ALLOW_PRIVATE_DESTINATIONS", False)
 MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1)
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
+
+# Ingest (README "Ingest hardening"). A different origin here makes that host
+# serve /in/ only, and the dashboard's host stop serving it.
+INGEST_BASE_URL = check_base_url("INGEST_BASE_URL", env_str("INGEST_BASE_URL", "") or PUBLIC_BASE_URL)
+MAX_URL_BYTES = env_int("MAX_URL_BYTES", 8192, minimum=256)
+MAX_HEADER_BYTES = env_int("MAX_HEADER_BYTES", 32768, minimum=1024)
+MAX_FORWARD_HOPS = env_int("MAX_FORWARD_HOPS", 5, minimum=1)
 
 INSTALLED_APPS = [
     "daphne",

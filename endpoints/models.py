@@ -169,7 +169,7 @@ class Endpoint(models.Model):
 
     @property
     def ingest_url(self) -> str:
-        return f"{settings.PUBLIC_BASE_URL}/in/{self.ingest_token}"
+        return f"{settings.INGEST_BASE_URL}/in/{self.ingest_token}"
 
     @property
     def report_url(self) -> str:
