@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -185,6 +186,8 @@ def verify(endpoint, headers: Headers, body: bytes, now: float) -> dict[str, Any
     scheme = endpoint.verification_scheme
     if not scheme or endpoint.verification_mode == "off" or not endpoint.verification_secret_encrypted:
         return None
-    secret = secret_of(endpoint)
-    verdict, detail = SCHEMES[scheme](headers, body, secret, endpoint.verification_options or {}, now)
+    options = endpoint.verification_options or {}
+    if isinstance(options, str):  # jsonb as text from a connection without Django's loaders
+        options = json.loads(options)
+    verdict, detail = SCHEMES[scheme](headers, body, secret_of(endpoint), options, now)
     return {"scheme": scheme, "verdict": verdict, "detail": detail}

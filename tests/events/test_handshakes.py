@@ -63,6 +63,7 @@ def test_dropbox_challenge_is_echoed(server, shaking):
     answer = requests.get(url(server, shaking) + "?challenge=d7e2a1")
     assert answer.status_code == 200
     assert answer.text == "d7e2a1"
+    assert answer.headers["x-content-type-options"] == "nosniff"
     the_stored_handshake("dropbox")
 
 
