@@ -10,6 +10,8 @@ from accounts.api import LogoutView, TokenObtainView, TokenRotateView
 from config.api_errors import not_found
 from endpoints.api import ApiKeyViewSet, EndpointViewSet
 from events.api import EventViewSet
+from monitoring.api import AlertViewSet
+from replays.api import BulkReplayViewSet
 from testsessions.api import TestSessionClaim, TestSessionCreate, TestSessionEvents
 
 # Both API viewers inject their own styles, and Redoc runs a worker from a
@@ -21,6 +23,8 @@ router = SimpleRouter()
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("endpoints", EndpointViewSet, basename="api-endpoint")
 router.register("events", EventViewSet, basename="api-event")
+router.register("alerts", AlertViewSet, basename="api-alert")
+router.register("replays", BulkReplayViewSet, basename="api-replay")
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),

@@ -18,6 +18,9 @@ CHANNEL_OF_TYPE = {
     "event.delivered": "deliveries",
     "event.failed": "deliveries",
     "endpoint.status": "endpoints",
+    "alert.opened": "alerts",
+    "alert.resolved": "alerts",
+    "replay.progress": "replays",
     "event": "test",
 }
 
@@ -70,6 +73,16 @@ def endpoint_status(endpoint_id: str, health: str, previous: str) -> dict[str, A
     return envelope("endpoint.status", {"endpoint": endpoint_id, "health": health, "previous": previous})
 
 
+def alert_changed(type_: str, alert: dict[str, Any]) -> dict[str, Any]:
+    """`alert.opened` / `alert.resolved`; `alert` is Alert.as_data()."""
+    return envelope(type_, alert)
+
+
 def test_event(request: dict[str, Any]) -> dict[str, Any]:
     """A request that reached an anonymous test session (`/v1/ws/test/<ts_id>`)."""
     return envelope("event", request)
+
+
+def replay_progress(progress: dict[str, Any]) -> dict[str, Any]:
+    """A bulk replay's state and counts: `{id, endpoint, state, total, done, failed}`."""
+    return envelope("replay.progress", progress)
