@@ -15,8 +15,8 @@ SETTINGS_FILE = ROOT / "config" / "settings.py"
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
-    "ALLOWED_HOSTS": "hooks.example.com",
-    "PUBLIC_BASE_URL": "https://hooks.example.com",
+    "ALLOWED_HOSTS": "hooks.hookline.test",
+    "PUBLIC_BASE_URL": "https://hooks.hookline.test",
 }
 
 
@@ -57,7 +57,7 @@ def test_hsts_and_the_https_redirect_follow_an_https_public_url(monkeypatch):
 
 
 def test_with_debug_on_cookies_work_over_plain_http(monkeypatch):
-    values = settings_with(monkeypatch, DEBUG="1", PUBLIC_BASE_URL="https://hooks.example.com")
+    values = settings_with(monkeypatch, DEBUG="1", PUBLIC_BASE_URL="https://hooks.hookline.test")
     assert not values["SESSION_COOKIE_SECURE"] and not values["CSRF_COOKIE_SECURE"]
     assert values.get("SECURE_HSTS_SECONDS", 0) == 0
 

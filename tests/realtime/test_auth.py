@@ -73,11 +73,11 @@ async def test_allowed_hosts_star_does_not_let_other_origins_in(sockets, alice, 
     settings.ALLOWED_HOSTS = ["*"]
     cookie = await session_cookie(alice)
     refused = await sockets.connect(
-        headers=[(b"cookie", cookie), (b"host", b"hooks.example.com"), (b"origin", b"https://evil.example")]
+        headers=[(b"cookie", cookie), (b"host", b"hooks.hookline.test"), (b"origin", b"https://evil.example")]
     )
     await expect_close(refused, 4001)
     accepted = await sockets.connect(
-        headers=[(b"cookie", cookie), (b"host", b"hooks.example.com"), (b"origin", b"http://hooks.example.com")]
+        headers=[(b"cookie", cookie), (b"host", b"hooks.hookline.test"), (b"origin", b"http://hooks.hookline.test")]
     )
     await subscribe(accepted, ["*"])
 
@@ -88,9 +88,9 @@ async def test_a_host_outside_allowed_hosts_is_not_an_origin_of_ours(sockets, al
     await expect_close(ws, 4001)
 
 
-@pytest.mark.parametrize("origin", [b"https://dash.example.com", b"https://eu.hooks.example.com"])
+@pytest.mark.parametrize("origin", [b"https://dash.hookline.test", b"https://eu.hooks.hookline.test"])
 async def test_it_accepts_csrf_trusted_origins(sockets, alice, settings, origin):
-    settings.CSRF_TRUSTED_ORIGINS = ["https://dash.example.com", "https://*.hooks.example.com"]
+    settings.CSRF_TRUSTED_ORIGINS = ["https://dash.hookline.test", "https://*.hooks.hookline.test"]
     headers = [(b"cookie", await session_cookie(alice)), (b"host", b"127.0.0.1:8000"), (b"origin", origin)]
     ws = await sockets.connect(headers=headers)
     await subscribe(ws, ["*"])
