@@ -19,6 +19,7 @@ from deliveries.models import DeliveryAttempt, Outcome
 from deliveries.schedule import next_retry_at
 from endpoints.models import Endpoint, endpoint_group
 from events.models import Event, EventStatus
+from monitoring.hooks import observe_attempts
 from realtime.publish import publish_on_commit
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ def record(
         # event over after our lease ran out; theirs stands.
         log.warning("attempt %s of %s was not recorded: the claim was lost", attempt_no, event.public_id)
         return None
+    observe_attempts([attempt])
     return attempt
 
 
