@@ -11,6 +11,7 @@ from websockets.exceptions import ConnectionClosed
 
 from endpoints.models import ApiKey, Endpoint
 from events.models import Event, EventStatus
+from tests.support import processes
 from tests.support.processes import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -115,13 +116,36 @@ def test_bad_messages_are_nacked_and_the_connection_stays_open(server, alice_key
     assert list(Event.objects.values_list("public_id", flat=True)) == [answers[3]["event_id"]]
 
 
-def test_a_message_over_the_body_limit_is_nacked(server, stack, alice_key, inbox) -> None:
-    # The server's limit is MAX_BODY_BYTES (10 MiB by default).
-    big = json.dumps({"pad": "x" * (10 * 1024 * 1024)})
-    answers = asyncio.run(exchange(source_url(server, inbox, alice_key), [big, "[]"]))
-    assert answers[0] == {"type": "nack", "error": "Body is larger than the limit of 10485760 bytes."}
+@pytest.fixture
+def small_body_web(stack, tmp_path):
+    """A second web process with MAX_BODY_BYTES=1024 (frames stay under the server's 64 KiB)."""
+    port = processes.free_port()
+    web = processes.web(port, {**stack.env, "MAX_BODY_BYTES": "1024"}, tmp_path).start()
+    processes.wait_http(f"http://127.0.0.1:{port}/in/ready-check")
+    yield port
+    web.stop()
+
+
+def test_a_message_over_the_body_limit_is_nacked_and_the_connection_kept(small_body_web, alice_key, inbox) -> None:
+    url = f"ws://127.0.0.1:{small_body_web}/v1/ws/source/{inbox.public_id}?token={alice_key}"
+    big = json.dumps({"pad": "x" * 1024})
+    answers = asyncio.run(exchange(url, [big, "[]"]))
+    assert answers[0] == {"type": "nack", "error": "Body is larger than the limit of 1024 bytes."}
     assert answers[1]["type"] == "ack"
     assert Event.objects.count() == 1
+
+
+def test_a_frame_over_the_servers_websocket_limit_is_refused_by_the_server(server, alice_key, inbox) -> None:
+    async def send_big() -> int:
+        async with websockets.connect(source_url(server, inbox, alice_key), max_size=None) as ws:
+            await ws.send(json.dumps({"pad": "x" * (64 * 1024)}))
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), timeout=10)
+            return ws.close_code
+
+    # 1009 "message too big": uvicorn's --ws-max-size (config.run) never buffers it.
+    assert asyncio.run(send_big()) == 1009
+    assert not Event.objects.exists()
 
 
 def test_messages_are_forwarded_and_streamed_like_any_other(server, worker, alice, alice_key, receiver) -> None:
