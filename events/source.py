@@ -5,7 +5,10 @@ with `content-type: application/json` to the endpoint's ingest URL: through
 the same batcher and store as `/in/`, then the same after-commit work
 (forwarding wake-up, `event.received`). The answer comes after the commit,
 `{"type": "ack", "event_id"}`, or `{"type": "nack", "error"}` for a message
-that was not stored; the socket stays open either way. Messages are stored
+that was not stored or was refused (what a POST would have been answered
+with a 4xx: a failed signature check in reject mode adds the stored
+`event_id`); a duplicate dropped by dedup is acked with the original's id
+and `"duplicate": true`. The socket stays open either way. Messages are stored
 concurrently (sharing commits) but stamped and answered in the order they
 came, so answers and events follow the order of the messages.
 
@@ -29,7 +32,8 @@ from django.utils import timezone
 from config.ids import is_public_id
 from endpoints.models import ApiKey, Endpoint
 from events.ingest import after_commit, batcher
-from events.store import Arrival
+from events.answers import JSON
+from events.store import Arrival, Stored
 from realtime import internal
 from realtime.auth import API_KEY_PREFIX, query_token
 
@@ -160,13 +164,11 @@ class SourceConsumer(AsyncWebsocketConsumer):
             except Exception:
                 log.exception("the WebSocket source could not store a message")
                 return _nack("Storage is unavailable; send it again later.")
-            if stored.rejected:
-                return _nack(f"This message cannot be stored: {stored.rejected}")
-            if stored.limited:
-                return _nack(f"Rate limit of {stored.endpoint.rate_limit} requests per second exceeded.")
             if stored.event is not None:
                 after_commit().add(stored)
-                return {"type": "ack", "event_id": stored.event.public_id}
+            answer = _answer(stored)
+            if answer is not None:
+                return answer
             # The ingest URL was rotated (look the new token up once) or the
             # endpoint was deleted.
             token = await ingest_token_of(self.owner_id, self.source.endpoint_id)
@@ -197,6 +199,28 @@ def _refusal(text_data: str | None, body: bytes | None) -> str:
     except ValueError as exc:
         return f"Invalid JSON: {exc}."
     return ""
+
+
+def _answer(stored: Stored) -> dict | None:
+    """What a POST would have been told, as an ack or nack; None: no such endpoint."""
+    if stored.rejected:
+        return _nack(f"This message cannot be stored: {stored.rejected}")
+    if stored.limited:
+        return _nack(f"Rate limit of {stored.endpoint.rate_limit} requests per second exceeded.")
+    if stored.answer is not None:  # a rejected signature, a dropped duplicate, a handshake
+        try:
+            said = json.loads(stored.answer.body) if stored.answer.content_type == JSON else {}
+        except ValueError:
+            said = {}
+        if not 200 <= stored.answer.status < 300:
+            # Stored as `rejected` when a signature failed: its id is worth having.
+            nack = _nack(said.get("detail") or f"Refused with HTTP {stored.answer.status}.")
+            return nack | ({"event_id": stored.event.public_id} if stored.event is not None else {})
+        if said.get("duplicate"):
+            return {"type": "ack", "event_id": said["event_id"], "duplicate": True}
+    if stored.event is not None:
+        return {"type": "ack", "event_id": stored.event.public_id}
+    return None
 
 
 def _nack(error: str) -> dict:

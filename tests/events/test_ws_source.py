@@ -148,6 +148,27 @@ def test_a_frame_over_the_servers_websocket_limit_is_refused_by_the_server(serve
     assert not Event.objects.exists()
 
 
+def test_a_failed_signature_check_in_reject_mode_is_a_nack_naming_the_stored_event(server, alice, alice_key) -> None:
+    endpoint = Endpoint.objects.create(
+        owner=alice, name="Stripe", verification_scheme="stripe", verification_mode="reject"
+    )
+    endpoint.verification_secret = "whsec_c2VjcmV0"
+    endpoint.save()
+    (answer,) = asyncio.run(exchange(source_url(server, endpoint, alice_key), ['{"id": "evt_1"}']))
+    assert answer["type"] == "nack"
+    assert answer["error"].startswith("Signature check failed (stripe): ")
+    event = Event.objects.get(public_id=answer["event_id"])
+    assert event.status == EventStatus.REJECTED
+
+
+def test_a_duplicate_dropped_by_dedup_is_acked_with_the_original(server, alice, alice_key) -> None:
+    endpoint = Endpoint.objects.create(owner=alice, name="Dedup", dedup_window_seconds=60, dedup_action="drop")
+    first, again = asyncio.run(exchange(source_url(server, endpoint, alice_key), ['{"same": 1}', '{"same": 1}']))
+    assert first["type"] == "ack" and "duplicate" not in first
+    assert again == {"type": "ack", "event_id": first["event_id"], "duplicate": True}
+    assert list(Event.objects.values_list("public_id", flat=True)) == [first["event_id"]]
+
+
 def test_messages_are_forwarded_and_streamed_like_any_other(server, worker, alice, alice_key, receiver) -> None:
     endpoint = Endpoint.objects.create(owner=alice, name="Relay", destination_url=receiver.url)
 
