@@ -130,7 +130,8 @@ def test_a_finished_job_cannot_be_cancelled(alice_api, endpoint) -> None:
 
 
 def test_it_filters_on_the_event_type(alice_api, endpoint) -> None:
-    for event, event_type in zip(events(endpoint, 4), ["charge.succeeded", "charge.succeeded", "charge.failed", None]):
+    types = ["charge.succeeded", "charge.succeeded", "charge.failed", None]
+    for event, event_type in zip(events(endpoint, 4), types, strict=True):
         Event.objects.filter(pk=event.pk).update(event_type=event_type)
     r = alice_api.post(
         "/api/v1/replays/", {"endpoint": endpoint.public_id, "event_type": "charge.succeeded"}, format="json"
