@@ -4,9 +4,10 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 
 from endpoints import toolkit_form
-from endpoints.models import Endpoint, default_retry_schedule
+from endpoints.models import DEFAULT_MONITORING, Endpoint, default_retry_schedule
 from endpoints.validation import (
     validate_destination_url,
+    validate_monitoring,
     validate_rate_limit,
     validate_response_content_type,
     validate_response_status,
@@ -133,5 +134,14 @@ class EndpointAdminForm(EndpointForm):
     """The Django admin's form: every field the UI form checks is checked the
     same way (SSRF, retry schedule, content type, …), plus the rest of the model."""
 
+    monitoring = forms.JSONField(
+        required=False, validators=[validate_monitoring],
+        help_text="Detector settings (README, Monitoring); keys left out keep their defaults.",
+    )
+
     class Meta(EndpointForm.Meta):
         fields = "__all__"
+
+    def clean_monitoring(self) -> dict:
+        # As in the API: missing keys keep their defaults.
+        return {**DEFAULT_MONITORING, **(self.cleaned_data["monitoring"] or {})}
