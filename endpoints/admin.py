@@ -15,7 +15,9 @@ class EndpointAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
     # The encrypted secret is meaningless to read and dangerous to edit by hand.
     exclude = ["signing_secret_encrypted"]
-    readonly_fields = ["public_id", "ingest_token", "health", "created_at", "updated_at"]
+    # Monitoring settings are validated by the API and the settings form, not here.
+    readonly_fields = ["public_id", "ingest_token", "report_token", "health", "paused_reason", "monitoring",
+                       "created_at", "updated_at"]
     date_hierarchy = "created_at"
 
 
