@@ -14,10 +14,13 @@ class EndpointAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
     # The encrypted secret is meaningless to read and dangerous to edit by hand.
-    exclude = ["signing_secret_encrypted"]
-    # Monitoring settings are validated by the API and the settings form, not here.
-    readonly_fields = ["public_id", "ingest_token", "report_token", "health", "paused_reason", "monitoring",
-                       "created_at", "updated_at"]
+    exclude = ["signing_secret_encrypted", "previous_signing_secret_encrypted", "verification_secret_encrypted"]
+    # Toolkit and monitoring settings go through their validation in the API and the web forms.
+    readonly_fields = [
+        "public_id", "ingest_token", "health", "created_at", "updated_at", "verification_scheme",
+        "verification_mode", "verification_options", "dedup_window_seconds", "dedup_action", "handshakes",
+        "rotation_overlap", "previous_secret_expires_at", "report_token", "paused_reason", "monitoring",
+    ]
     date_hierarchy = "created_at"
 
 

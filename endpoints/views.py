@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from deliveries.tasks import release_held
 from endpoints.forms import EndpointForm, SignupForm
-from endpoints.models import Endpoint, new_signing_secret
+from endpoints.models import Endpoint
 from events.models import Event
 
 RECENT_EVENTS = 50
@@ -190,9 +190,12 @@ def resume(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def rotate_secret(request: HttpRequest, public_id: str) -> HttpResponse:
     endpoint = owned_endpoint(request, public_id)
-    endpoint.signing_secret = new_signing_secret()
-    endpoint.save(update_fields=["signing_secret_encrypted", "updated_at"])
-    messages.success(request, "Signing secret rotated. Update your receiver to verify with the new one.")
+    endpoint.rotate_signing_secret()
+    if endpoint.previous_secret_expires_at:
+        stops = endpoint.previous_secret_expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        messages.success(request, f"Signing secret rotated. Requests carry both signatures until {stops}.")
+    else:
+        messages.success(request, "Signing secret rotated. Update your receiver to verify with the new one.")
     return redirect("endpoint_detail", public_id=endpoint.public_id)
 
 
