@@ -20,8 +20,7 @@ class EndpointAdmin(admin.ModelAdmin):
         "public_id", "ingest_token", "health", "created_at", "updated_at", "verification_scheme",
         "verification_mode", "verification_options", "dedup_window_seconds", "dedup_action",
         "previous_secret_expires_at",
-        # Monitoring settings are validated by the API and the settings form.
-        "report_token", "paused_reason", "monitoring",
+        "report_token", "paused_reason",
     ]
     date_hierarchy = "created_at"
 
