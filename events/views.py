@@ -71,7 +71,9 @@ def replay(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.success(request, f"Replayed as a new event, an edited copy of {event.public_id}.")
         return redirect("event_detail", public_id=sent.public_id)
     if changes.destination_url:
-        messages.success(request, f"Sending one attempt to {changes.destination_url}; it appears below with the others.")
+        messages.success(
+            request, f"Sending one attempt to {changes.destination_url}; it appears below with the others."
+        )
     elif sent.status == EventStatus.HELD:
         messages.info(request, "The endpoint is paused: the event is held until you resume it.")
     else:

@@ -68,6 +68,10 @@ class BulkReplay(models.Model):
     def delivered(self) -> int:
         return self.done - self.failed
 
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)
+
     def matching(self) -> QuerySet[Event]:
         """The job's events, oldest first."""
         events = Event.objects.filter(endpoint_id=self.endpoint_id, received_at__lte=self.created_at)
