@@ -39,14 +39,14 @@ def batcher() -> Batcher[Arrival, Stored]:
 
 
 async def _after_commit(stored: list[Stored]) -> None:
-    from deliveries.tasks import forward_events
+    from deliveries.tasks import forward_due
     from realtime import envelope
     from realtime.publish import publish_many
 
     wake = [s.event.pk for s in stored if s.wake]
     if wake:
         try:
-            await asyncio.to_thread(forward_events.delay, wake)
+            await asyncio.to_thread(forward_due.delay)
         except Exception:  # the sweeper sends them once the lease runs out
             log.exception("could not enqueue %d events; the sweeper will pick them up", len(wake))
     await publish_many(
