@@ -96,6 +96,12 @@ def garbage_status(conn: socket.socket, stopping: threading.Event) -> None:
     conn.sendall(b"SMTP READY \x00\xff nonsense\r\n\r\n")
 
 
+def plain_http_at_once(conn: socket.socket, stopping: threading.Event) -> None:
+    """Answers in plain HTTP before reading anything: a TLS client gets garbage."""
+    conn.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+    stopping.wait(5)
+
+
 def huge_body(size: int) -> Handler:
     def handle(conn: socket.socket, stopping: threading.Event) -> None:
         read_request_head(conn)
