@@ -8,6 +8,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from config.api_errors import not_found
 from endpoints.api import ApiKeyViewSet, EndpointViewSet
 from events.api import EventViewSet
+from testsessions.api import TestSessionClaim, TestSessionCreate, TestSessionEvents
 
 # "api-" basenames keep these URL names apart from the web UI's.
 router = SimpleRouter()
@@ -22,6 +23,9 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     *router.urls,
+    path("test-sessions/", TestSessionCreate.as_view(), name="api-test-session-create"),
+    path("test-sessions/<pid:session_id>/events/", TestSessionEvents.as_view(), name="api-test-session-events"),
+    path("test-sessions/<pid:session_id>/claim/", TestSessionClaim.as_view(), name="api-test-session-claim"),
     # Only paths ending in "/": a missing trailing slash still gets
     # APPEND_SLASH's redirect instead of a 404.
     re_path(r"^(?:.*/)?$", not_found),

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "events",
     "deliveries",
     "realtime",
+    "testsessions",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deliveries.tasks.refresh_idle_health",
         "schedule": 300.0,
     },
+    "delete-expired-test-sessions": {
+        "task": "testsessions.tasks.delete_expired",
+        "schedule": env_float("TEST_SESSION_SWEEP_SECONDS", 60.0),
+    },
 }
 # How long a claimed or enqueued delivery may stay silent before the sweeper
 # assumes its worker or its broker message was lost and sends it again.
@@ -189,6 +194,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
 }
+
+# Anonymous test sessions (testsessions/)
+TEST_SESSION_TTL_SECONDS = env_int("TEST_SESSION_TTL_SECONDS", 24 * 3600, minimum=60)
+TEST_SESSIONS_PER_IP_PER_HOUR = env_int("TEST_SESSIONS_PER_IP_PER_HOUR", 10, minimum=1)
+TEST_SESSION_INGEST_RATE_LIMIT = env_int("TEST_SESSION_INGEST_RATE_LIMIT", 10, minimum=1)
 
 # Realtime
 WS_PING_SECONDS = env_float("WS_PING_SECONDS", 20.0)

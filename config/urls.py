@@ -10,4 +10,5 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("", include("endpoints.urls")),
     path("", include("events.urls")),
+    path("", include("testsessions.urls")),
 ]

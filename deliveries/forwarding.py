@@ -4,12 +4,10 @@ the state changes around attempts (set aside, replay, release held).
 Plain functions because they write across apps (event status, endpoint).
 """
 
-from urllib.parse import urlsplit, urlunsplit
-
 from django.db.models import Q
 from django.utils import timezone
 
-from deliveries import outbound
+from deliveries import destination, outbound
 from endpoints.models import Endpoint
 from events.models import Event, EventStatus
 
@@ -34,17 +32,11 @@ def set_aside(events: list[Event]) -> list[Event]:
 
 
 def destination_for(event: Event) -> str:
-    """The destination URL, extended with the event's sub-path and query."""
-    parts = urlsplit(event.endpoint.destination_url)
-    path = parts.path
-    if event.path:
-        path = path.rstrip("/") + "/" + event.path.lstrip("/")
-    query = "&".join(q for q in (parts.query, event.query) if q)
-    return urlunsplit((parts.scheme, parts.netloc, path or "/", query, ""))
+    return destination.destination_for(event.endpoint.destination_url, event.path, event.query)
 
 
 def request_headers(event: Event, timestamp: int) -> dict[str, str]:
-    headers = outbound.forwarded_headers(event.headers)
+    headers = destination.forwarded_headers(event.headers)
     headers["webhook-id"] = event.public_id
     headers["webhook-timestamp"] = str(timestamp)
     secret = event.endpoint.signing_secret

@@ -35,25 +35,6 @@ from yarl import URL
 
 from deliveries.ssrf import BlockedDestination, refusal_reason, resolve_checked
 
-HOP_BY_HOP = {
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-    # Ours to set; a sender's copies would be confused with our signature.
-    "webhook-id",
-    "webhook-timestamp",
-    "webhook-signature",
-}
-
-
 class _CheckedResolver(AbstractResolver):
     """One lookup per new connection; refused addresses never reach aiohttp."""
 
@@ -90,18 +71,6 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     signed = f"{msg_id}.{timestamp}.".encode() + body
     digest = hmac.new(key, signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
-
-
-def forwarded_headers(original: list[list[str]]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, value in original:
-        lower = name.lower()
-        if lower in HOP_BY_HOP:
-            continue
-        # One value per name; repeated headers fold with ", " as RFC 9110
-        # allows for list-valued fields.
-        headers[lower] = f"{headers[lower]}, {value}" if lower in headers else value
-    return headers
 
 
 @dataclass

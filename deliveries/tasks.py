@@ -51,5 +51,11 @@ def replay(event) -> bool:
     with transaction.atomic():
         due = forwarding.replay(event)
         if due:
-            transaction.on_commit(forward_due.delay)
+            wake([event.pk])
     return due
+
+
+def wake(event_ids: list[int]) -> None:
+    """Wake an engine once the caller commits, if it made events due."""
+    if event_ids:
+        transaction.on_commit(forward_due.delay)

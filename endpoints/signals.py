@@ -14,10 +14,13 @@ from realtime.publish import publish_on_commit
 
 @receiver(post_save, sender=Endpoint, dispatch_uid="endpoints.announce_created")
 def announce_created(sender, instance: Endpoint, created: bool, **kwargs) -> None:
-    if created:
+    # An ownerless endpoint belongs to an anonymous test session: no user's
+    # sockets follow it (claiming it announces it to its new owner).
+    if created and instance.owner_id is not None:
         publish_on_commit(user_group(instance.owner_id), internal.endpoint_created(instance.public_id))
 
 
 @receiver(post_delete, sender=Endpoint, dispatch_uid="endpoints.announce_deleted")
 def announce_deleted(sender, instance: Endpoint, **kwargs) -> None:
-    publish_on_commit(user_group(instance.owner_id), internal.endpoint_deleted(instance.public_id))
+    if instance.owner_id is not None:
+        publish_on_commit(user_group(instance.owner_id), internal.endpoint_deleted(instance.public_id))

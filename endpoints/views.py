@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from deliveries.tasks import release_held
@@ -21,16 +22,25 @@ RECENT_EVENTS = 50
 EVENTS_PER_PAGE = 50
 
 
+def safe_next(request: HttpRequest) -> str:
+    """The `next` page to go to after signing up, when it is one of ours."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    ours = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return target if target and ours else ""
+
+
 def signup(request: HttpRequest) -> HttpResponse:
+    next_page = safe_next(request)
     if request.user.is_authenticated:
-        return redirect("dashboard")
+        return redirect(next_page or "dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user)
         messages.success(request, f"Welcome to Hookline, {user.username}.")
-        return redirect("dashboard")
-    return render(request, "registration/signup.html", {"form": form})
+        # e.g. back to a test session to claim it
+        return redirect(next_page or "dashboard")
+    return render(request, "registration/signup.html", {"form": form, "next": next_page})
 
 
 def owned_endpoints(request: HttpRequest) -> QuerySet[Endpoint]:

@@ -18,6 +18,7 @@ CHANNEL_OF_TYPE = {
     "event.delivered": "deliveries",
     "event.failed": "deliveries",
     "endpoint.status": "endpoints",
+    "event": "test",
 }
 
 
@@ -67,3 +68,8 @@ def delivery_outcome(
 
 def endpoint_status(endpoint_id: str, health: str, previous: str) -> dict[str, Any]:
     return envelope("endpoint.status", {"endpoint": endpoint_id, "health": health, "previous": previous})
+
+
+def test_event(request: dict[str, Any]) -> dict[str, Any]:
+    """A request that reached an anonymous test session (`/v1/ws/test/<ts_id>`)."""
+    return envelope("event", request)

@@ -11,6 +11,7 @@ from typing import Any
 ENDPOINT_CREATED = "endpoint.created"
 ENDPOINT_DELETED = "endpoint.deleted"
 API_KEY_REVOKED = "apikey.revoked"
+TEST_SESSION_ENDED = "testsession.ended"
 
 
 def api_key_group(public_id: str) -> str:
@@ -27,3 +28,8 @@ def endpoint_deleted(endpoint_id: str) -> dict[str, Any]:
 
 def api_key_revoked(key_id: str) -> dict[str, Any]:
     return {"type": API_KEY_REVOKED, "key": key_id}
+
+
+def test_session_ended(session_id: str) -> dict[str, Any]:
+    """A test session was claimed or expired: its public feed closes."""
+    return {"type": TEST_SESSION_ENDED, "session": session_id}

@@ -5,6 +5,7 @@ from channels.sessions import SessionMiddlewareStack
 from django.urls import path
 
 from realtime.consumers import StreamConsumer
+from realtime.test_feed import TestFeedConsumer
 
 # Only the session, not AuthMiddleware: token clients never pay for a
 # session lookup, and realtime.auth reads the session only when the
@@ -12,5 +13,6 @@ from realtime.consumers import StreamConsumer
 websocket_application = URLRouter(
     [
         path("v1/ws", SessionMiddlewareStack(StreamConsumer.as_asgi())),
+        path("v1/ws/test/<str:session_id>", TestFeedConsumer.as_asgi()),
     ]
 )

@@ -34,7 +34,7 @@ class Received:
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.replies: list[Reply] = [Reply()]
         self.requests: list[Received] = []
         self._lock = threading.Lock()
@@ -72,7 +72,7 @@ class Receiver:
             def log_message(self, *args) -> None:
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -1,0 +1,3 @@
+from hookline_cli.main import main
+
+main()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TestSessionsConfig(AppConfig):
+    name = "testsessions"
+    verbose_name = "Test sessions"
