@@ -8,6 +8,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from config.api_errors import not_found
 from endpoints.api import ApiKeyViewSet, EndpointViewSet
 from events.api import EventViewSet
+from replays.api import BulkReplayViewSet
 from testsessions.api import TestSessionClaim, TestSessionCreate, TestSessionEvents
 
 # "api-" basenames keep these URL names apart from the web UI's.
@@ -15,6 +16,7 @@ router = SimpleRouter()
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("endpoints", EndpointViewSet, basename="api-endpoint")
 router.register("events", EventViewSet, basename="api-event")
+router.register("replays", BulkReplayViewSet, basename="api-replay")
 
 urlpatterns = [
     path("auth/token/", TokenObtainPairView.as_view(), name="api-token"),

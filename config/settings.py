@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "events",
     "deliveries",
     "realtime",
+    "replays",
     "testsessions",
 ]
 
@@ -168,6 +169,12 @@ DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("DELIVERY_MAX_IN_FLIGHT_PER_ENDPOI
 DELIVERY_POLL_SECONDS = env_float("DELIVERY_POLL_SECONDS", 0.25)
 HEALTH_REFRESH_SECONDS = env_float("HEALTH_REFRESH_SECONDS", 1.0)
 RESPONSE_BODY_LIMIT = 64 * 1024
+# Bulk replays: events per batch (the unit of resumption) and how many of a
+# batch are sent at once.
+REPLAY_BATCH_SIZE = env_int("REPLAY_BATCH_SIZE", 20, minimum=1)
+REPLAY_CONCURRENCY = env_int("REPLAY_CONCURRENCY", 4, minimum=1)
+# An edited replay carries a body up to MAX_BODY_BYTES, base64 in JSON.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES * 4 // 3 + 64 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

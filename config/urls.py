@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("", include("endpoints.urls")),
     path("", include("events.urls")),
+    path("", include("replays.urls")),
     path("", include("testsessions.urls")),
 ]

@@ -3,7 +3,7 @@
 import re
 from datetime import datetime, timezone as dt_timezone
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -15,12 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.ids import PUBLIC_ID_REGEX, is_public_id
-from deliveries import tasks
 from deliveries.models import DeliveryAttempt
 from deliveries.serializers import DeliveryAttemptSerializer
 from endpoints.models import Endpoint
 from events.models import Event, EventStatus
-from events.serializers import EventDetailSerializer, EventSummarySerializer, ReplaySerializer
+from events.serializers import EventDetailSerializer, EventSummarySerializer
+from replays import single
+from replays.serializers import ReplayAnswerSerializer, ReplayRequestSerializer
 
 # An unencoded "+" in a query string arrives as a space, so
 # ?since=2025-01-01T10:00:00+02:00 reaches us as "...10:00:00 02:00".
@@ -81,11 +82,16 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action == "deliveries":
             return DeliveryAttemptSerializer
         if self.action == "replay":
-            return ReplaySerializer
+            return ReplayRequestSerializer
         return EventDetailSerializer
 
     def get_queryset(self) -> QuerySet[Event]:
-        events = Event.objects.filter(endpoint__owner=self.request.user).select_related("endpoint")
+        events = (
+            Event.objects.filter(endpoint__owner=self.request.user)
+            .select_related("endpoint")
+            # The original's id only: a join for one column, never its body.
+            .annotate(replay_of_public_id=F("replay_of__public_id"))
+        )
         if self.action == "list":
             # Bodies can be megabytes each; the list never shows them.
             return self.filter_list(events.defer("body", "headers"))
@@ -141,19 +147,30 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(DeliveryAttemptSerializer(attempts, many=True).data)
 
     @extend_schema(
-        summary="Forward an event again",
-        description="Makes the event due now: a new round of attempts on the same event. "
-        "A paused endpoint's event becomes `held` until it resumes.",
-        request=None,
+        summary="Replay an event",
+        description="An empty body makes the event due now: a new round of attempts on the same event "
+        "(a paused endpoint's event becomes `held` until it resumes). `destination_url` alone sends one "
+        "attempt of the event to that URL, recorded with its attempts. A `body`, `body_base64` or `headers` "
+        "makes a new event with `replay_of` set, forwarded to `destination_url` or the endpoint's destination.",
+        request=ReplayRequestSerializer,
         responses={
-            202: ReplaySerializer,
-            409: OpenApiResponse(OpenApiTypes.OBJECT, description="The endpoint has no destination."),
+            202: ReplayAnswerSerializer,
+            409: OpenApiResponse(OpenApiTypes.OBJECT, description="No destination_url and the endpoint has none."),
+            413: OpenApiResponse(OpenApiTypes.OBJECT, description="The body is over MAX_BODY_BYTES."),
         },
     )
     @action(detail=True, methods=["post"])
     def replay(self, request: Request, id: str) -> Response:
         event = self.get_object()
-        if not event.endpoint.destination_url:
+        serializer = ReplayRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            sent = single.replay(event, serializer.changes())
+        except single.NothingToReplayTo:
             return Response({"detail": "endpoint has no destination"}, status=status.HTTP_409_CONFLICT)
-        tasks.replay(event)
-        return Response({"event_id": event.public_id, "status": event.status}, status=status.HTTP_202_ACCEPTED)
+        answer = {
+            "event_id": sent.public_id,
+            "replay_of": event.public_id if sent.pk != event.pk else None,
+            "status": sent.status,
+        }
+        return Response(answer, status=status.HTTP_202_ACCEPTED)

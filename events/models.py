@@ -46,6 +46,12 @@ class Event(models.Model):
     attempt_count = models.PositiveIntegerField(default=0)
     # Failed attempts since the last (re)play: indexes retry_schedule.
     retry_index = models.PositiveIntegerField(default=0)
+    # The event this one is an edited copy of (a replay with a new body or
+    # headers); NULL for everything that arrived from a sender. Indexed only
+    # where set (see Meta): ingest never pays for it.
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays", db_index=False
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -59,6 +65,7 @@ class Event(models.Model):
                 name="event_endpoint_due",
                 condition=models.Q(next_attempt_at__isnull=False),
             ),
+            models.Index(fields=["replay_of"], name="event_replays", condition=models.Q(replay_of__isnull=False)),
         ]
 
     def __str__(self) -> str:

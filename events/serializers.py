@@ -10,6 +10,7 @@ from events.models import Event
 class EventSummarySerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     endpoint = serializers.CharField(source="endpoint.public_id", read_only=True)
+    replay_of = serializers.SerializerMethodField()
 
     class Meta:
         model = Event
@@ -26,8 +27,17 @@ class EventSummarySerializer(serializers.ModelSerializer):
             "received_at",
             "attempt_count",
             "next_attempt_at",
+            "replay_of",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_replay_of(self, event: Event) -> str | None:
+        """The event this one is an edited replay of (`evt_…`), or null."""
+        if not event.replay_of_id:
+            return None
+        annotated = getattr(event, "replay_of_public_id", None)
+        return annotated if annotated is not None else event.replay_of.public_id
 
 
 class EventDetailSerializer(EventSummarySerializer):
@@ -53,6 +63,3 @@ class EventDetailSerializer(EventSummarySerializer):
         return self._body[1]
 
 
-class ReplaySerializer(serializers.Serializer):
-    event_id = serializers.CharField()
-    status = serializers.CharField()

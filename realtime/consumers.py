@@ -274,6 +274,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     async def endpoint_status(self, event: dict) -> None:
         self._forward(event["message"])
 
+    async def replay_progress(self, event: dict) -> None:
+        self._forward(event["message"])
+
     def _forward(self, message: dict[str, Any]) -> None:
         if self.closing:
             return

@@ -18,6 +18,7 @@ CHANNEL_OF_TYPE = {
     "event.delivered": "deliveries",
     "event.failed": "deliveries",
     "endpoint.status": "endpoints",
+    "replay.progress": "replays",
     "event": "test",
 }
 
@@ -73,3 +74,8 @@ def endpoint_status(endpoint_id: str, health: str, previous: str) -> dict[str, A
 def test_event(request: dict[str, Any]) -> dict[str, Any]:
     """A request that reached an anonymous test session (`/v1/ws/test/<ts_id>`)."""
     return envelope("event", request)
+
+
+def replay_progress(progress: dict[str, Any]) -> dict[str, Any]:
+    """A bulk replay's state and counts: `{id, endpoint, state, total, done, failed}`."""
+    return envelope("replay.progress", progress)

@@ -155,7 +155,12 @@ def test_replay_on_an_inbox_endpoint_changes_nothing(alice_client: Client, alice
     assert "nothing to replay to" in response.content.decode()
     event.refresh_from_db()
     assert event.next_attempt_at is None
-    assert "event_replay" not in page(alice_client, event) and "/replay/" not in page(alice_client, event)
+    html = page(alice_client, event)
+    # Only "another URL" is offered: the destination choice is disabled.
+    assert '<input type="radio" name="target" value="endpoint" disabled>' in html
+    assert '<input type="radio" name="target" value="url" checked>' in html
+    # ... and the page head has no one-click replay.
+    assert html.count(f'action="/events/{event.public_id}/replay/"') == 1
 
 
 def test_replay_needs_a_post(alice_client: Client, endpoint: Endpoint) -> None:
@@ -208,6 +213,6 @@ def test_the_page_costs_a_fixed_number_of_queries(alice_client: Client, endpoint
             event=event, endpoint=endpoint, attempt=n, url="https://example.com/in", outcome=Outcome.TIMEOUT,
             started_at=timezone.now(),
         )
-    # session, user, event with its endpoint, attempts
-    with django_assert_num_queries(4):
+    # session, user, event with its endpoint, attempts, its edited replays
+    with django_assert_num_queries(5):
         page(alice_client, event)
