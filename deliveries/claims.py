@@ -18,10 +18,11 @@ LOCKED; there a plain due-order scan is capped per endpoint in Python.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 
 from endpoints.models import Endpoint
 from events.models import Event, EventStatus
@@ -100,6 +101,36 @@ def claim_due(now: datetime, limit: int, room: Room, after: int = 0) -> list[Eve
     return events
 
 
+def claim_one(now: datetime, event_id: int) -> list[Event]:
+    """Claim one event if it is due (a list: empty when it is not, or taken)."""
+    event = Event.objects.select_related("endpoint").filter(pk=event_id).first()
+    if event is None:
+        return []
+    until = now + timedelta(seconds=lease_seconds(event.endpoint.timeout_seconds))
+    taken = Event.objects.filter(pk=event_id, next_attempt_at__lte=now, status__in=PENDING).update(
+        next_attempt_at=until, claimed_until=until
+    )
+    if not taken:
+        return []
+    event.refresh_from_db()
+    return [event]
+
+
+def claim_replay(now: datetime, event: Event) -> list[Event]:
+    """Start a new round on the event and claim its first attempt in one
+    statement, so no engine can take the attempt in between (bulk replay
+    makes it itself). Empty while an attempt of it is in flight."""
+    until = now + timedelta(seconds=lease_seconds(event.endpoint.timeout_seconds))
+    idle = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    taken = Event.objects.filter(idle, pk=event.pk).update(
+        status=EventStatus.RECEIVED, retry_index=0, next_attempt_at=until, claimed_until=until, enqueued_at=None
+    )
+    if not taken:
+        return []
+    event.refresh_from_db()
+    return [event]
+
+
 def _claim_postgres(now: datetime, limit: int, room: Room, after: int) -> list[Event]:
     busy = [(pk, n) for pk, n in room.busy.items() if n > 0]
     params = {
@@ -118,8 +149,6 @@ def _claim_postgres(now: datetime, limit: int, room: Room, after: int) -> list[E
 
 
 def _claim_portable(now: datetime, limit: int, room: Room) -> list[Event]:
-    from datetime import timedelta
-
     with transaction.atomic():
         due = Event.objects.filter(next_attempt_at__lte=now, status__in=PENDING).order_by("next_attempt_at")
         taken: dict[int, list[int]] = {}

@@ -28,7 +28,7 @@ from django.db import connection
 from django.utils import timezone
 
 from deliveries import forwarding, outbound
-from deliveries.claims import Room, claim_due
+from deliveries.claims import Room, claim_due, claim_one, claim_replay
 from deliveries.health import HealthRefresher
 from deliveries.models import DeliveryAttempt
 from deliveries.recording import Sent, record_attempts
@@ -69,11 +69,34 @@ def prepare(events: list[Event]) -> list[Pending]:
 def deliver_due(limit: int = 100) -> list[DeliveryAttempt]:
     """One synchronous round in the calling thread: claim, send all, record.
 
-    The engine does the same continuously; this form serves management
-    tasks and tests that need the round to finish before they look.
+    The engine does the same continuously; this form serves callers that
+    need the round to be over before they look (tests, above all).
     """
     room = Room(settings.DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT, {})
-    pending = prepare(forwarding.set_aside(claim_due(timezone.now(), limit, room)))
+    return _deliver(claim_due(timezone.now(), limit, room))
+
+
+def forward(event_id: int) -> DeliveryAttempt | None:
+    """Make this event's due attempt now in the calling thread, if it is
+    still due (bulk replay counts each outcome itself). Safe to run twice."""
+    attempts = _deliver(claim_one(timezone.now(), event_id))
+    return attempts[0] if attempts else None
+
+
+def replay_now(event: Event) -> DeliveryAttempt | None:
+    """A new round of attempts on the event, its first one made here and now
+    (bulk replay counts each outcome). A paused endpoint holds the event."""
+    if event.endpoint.paused or not event.endpoint.destination_url:
+        forwarding.replay(event)
+        return None
+    attempts = _deliver(claim_replay(timezone.now(), event))
+    return attempts[0] if attempts else None
+
+
+def _deliver(claimed: list[Event]) -> list[DeliveryAttempt]:
+    pending = prepare(forwarding.set_aside(claimed))
+    if not connection.in_atomic_block:
+        connection.close()  # hand the pooled connection back while we wait on the network
     responses = outbound.send_many([p.request for p in pending])
     attempts = record_attempts([p.sent(response) for p, response in zip(pending, responses)])
     health = HealthRefresher(0)

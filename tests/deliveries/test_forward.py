@@ -1,7 +1,7 @@
-"""Forwarding rounds run in the test process against a real HTTP receiver.
+"""Forwarding attempts made in the test process against a real HTTP receiver.
 
-`deliver_due` is one synchronous round of the engine: claim what is due,
-send it all, record it.
+`engine.forward` is the engine's round for one event: claim it if it is
+due, send it, record it.
 """
 
 from datetime import timedelta
@@ -11,9 +11,8 @@ import time_machine
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from deliveries import forwarding
+from deliveries import engine, forwarding
 from deliveries.claims import Room, claim_due
-from deliveries.engine import deliver_due
 from deliveries.models import DeliveryAttempt, Outcome
 from deliveries.recording import Sent, record_attempts
 from endpoints.models import Endpoint
@@ -42,9 +41,7 @@ def make_event(endpoint: Endpoint, body: bytes = b'{"id": 1}', **fields) -> Even
 
 
 def forward(event: Event) -> DeliveryAttempt | None:
-    """Deliver what is due (only this event in these tests); its attempt."""
-    attempts = [a for a in deliver_due() if a.event_id == event.pk]
-    return attempts[0] if attempts else None
+    return engine.forward(event.pk)
 
 
 def claim(event: Event) -> Event | None:

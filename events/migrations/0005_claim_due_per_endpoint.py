@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('endpoints', '0002_endpoint_rate_limit'),
-        ('events', '0003_drop_redundant_fk_indexes'),
+        ('events', '0004_event_replay_of'),
     ]
 
     operations = [
