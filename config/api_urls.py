@@ -8,6 +8,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 from config.api_errors import not_found
 from endpoints.api import ApiKeyViewSet, EndpointViewSet
 from events.api import EventViewSet
+from monitoring.api import AlertViewSet
 from replays.api import BulkReplayViewSet
 from testsessions.api import TestSessionClaim, TestSessionCreate, TestSessionEvents
 
@@ -16,6 +17,7 @@ router = SimpleRouter()
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("endpoints", EndpointViewSet, basename="api-endpoint")
 router.register("events", EventViewSet, basename="api-event")
+router.register("alerts", AlertViewSet, basename="api-alert")
 router.register("replays", BulkReplayViewSet, basename="api-replay")
 
 urlpatterns = [

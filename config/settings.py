@@ -8,6 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.hosts import check_base_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,6 +27,13 @@ MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1)
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
+# Ingest (README "Ingest hardening"). A different origin here makes that host
+# serve /in/ only, and the dashboard's host stop serving it.
+INGEST_BASE_URL = check_base_url("INGEST_BASE_URL", env_str("INGEST_BASE_URL", "") or PUBLIC_BASE_URL)
+MAX_URL_BYTES = env_int("MAX_URL_BYTES", 8192, minimum=256)
+MAX_HEADER_BYTES = env_int("MAX_HEADER_BYTES", 32768, minimum=1024)
+MAX_FORWARD_HOPS = env_int("MAX_FORWARD_HOPS", 5, minimum=1)
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -42,6 +50,7 @@ INSTALLED_APPS = [
     "events",
     "deliveries",
     "realtime",
+    "monitoring",
     "replays",
     "testsessions",
 ]
@@ -128,17 +137,25 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# Every Redis key and channel of this installation starts with this prefix,
+# so installations (and parallel test runs) can share one Redis database and
+# one can drop all of its keys without touching another's.
+REDIS_PREFIX = env_str("CHANNEL_PREFIX", "hookline")
+
 # Channels: the pub/sub layer measured 4x lower p99 than the list-based core
-# layer here (shared/PERFORMANCE.md); consumers bound their own backlog.
+# layer here; consumers bound their own backlog.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "hookline")},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
     }
 }
 
 # Celery: the broker only carries wake-ups; the database says what is due.
 CELERY_BROKER_URL = REDIS_URL
+# Kombu's own bookkeeping keys (unacked, bindings) are global per database
+# unless prefixed.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_PREFIX}:"}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -153,6 +170,10 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-idle-health": {
         "task": "deliveries.tasks.refresh_idle_health",
         "schedule": 300.0,
+    },
+    "monitoring-minute": {
+        "task": "monitoring.tasks.run_minute",
+        "schedule": env_float("MONITOR_INTERVAL_SECONDS", 60.0),
     },
     "delete-expired-test-sessions": {
         "task": "testsessions.tasks.delete_expired",
@@ -202,6 +223,33 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Monitoring: detector thresholds (README "Monitoring" lists each one).
+MONITOR = {
+    # traffic_spike: the last minute above SPIKE_FACTOR x the trailing
+    # 10-minute average, and at least SPIKE_MIN events.
+    "SPIKE_FACTOR": env_float("MONITOR_SPIKE_FACTOR", 5.0),
+    "SPIKE_MIN": env_int("MONITOR_SPIKE_MIN", 10, minimum=1),
+    # traffic_drop: the last 5 minutes below DROP_RATIO x the hour before,
+    # when that hour averaged at least DROP_MIN_PER_MIN events a minute.
+    "DROP_RATIO": env_float("MONITOR_DROP_RATIO", 0.2),
+    "DROP_MIN_PER_MIN": env_float("MONITOR_DROP_MIN_PER_MIN", 5.0),
+    # Counted over the last WINDOW_MINUTES (timeouts, retries, reports...).
+    "WINDOW_MINUTES": env_int("MONITOR_WINDOW_MINUTES", 10, minimum=1),
+    "TIMEOUTS_MIN": env_int("MONITOR_TIMEOUTS_MIN", 3, minimum=1),
+    "TIMEOUTS_RATIO": env_float("MONITOR_TIMEOUTS_RATIO", 0.2),
+    "RETRY_STORM_REPEATS": env_int("MONITOR_RETRY_STORM_REPEATS", 3, minimum=2),
+    "SIGNATURE_FAILURES_MIN": env_int("MONITOR_SIGNATURE_FAILURES_MIN", 3, minimum=1),
+    "PROCESSING_FAILURES_MIN": env_int("MONITOR_PROCESSING_FAILURES_MIN", 3, minimum=1),
+    "PROCESSING_FAILURES_RATIO": env_float("MONITOR_PROCESSING_FAILURES_RATIO", 0.2),
+    "SLOW_PROCESSING_MIN": env_int("MONITOR_SLOW_PROCESSING_MIN", 3, minimum=1),
+    "SLOW_PROCESSING_RATIO": env_float("MONITOR_SLOW_PROCESSING_RATIO", 0.5),
+    # latency_degradation: p95 of the last hour above LATENCY_FACTOR x the
+    # 7-day p95, over at least LATENCY_MIN_ATTEMPTS attempts and LATENCY_FLOOR_MS.
+    "LATENCY_FACTOR": env_float("MONITOR_LATENCY_FACTOR", 2.0),
+    "LATENCY_MIN_ATTEMPTS": env_int("MONITOR_LATENCY_MIN_ATTEMPTS", 20, minimum=1),
+    "LATENCY_FLOOR_MS": env_int("MONITOR_LATENCY_FLOOR_MS", 200, minimum=0),
+}
+MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 1024 * 1024, minimum=1)
 # Anonymous test sessions (testsessions/)
 TEST_SESSION_TTL_SECONDS = env_int("TEST_SESSION_TTL_SECONDS", 24 * 3600, minimum=60)
 TEST_SESSIONS_PER_IP_PER_HOUR = env_int("TEST_SESSIONS_PER_IP_PER_HOUR", 10, minimum=1)

@@ -19,6 +19,7 @@ from deliveries.models import DeliveryAttempt, Outcome
 from deliveries.schedule import next_retry_at
 from endpoints.models import endpoint_group
 from events.models import Event, EventStatus
+from monitoring.hooks import observe_attempts
 from realtime.publish import publish_many_sync
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def record_attempts(batch: list[Sent]) -> list[DeliveryAttempt]:
         DeliveryAttempt.objects.bulk_create(attempts)
         messages = [(endpoint_group(a.endpoint.public_id), a.message()) for a in attempts]
         transaction.on_commit(lambda: publish_many_sync(messages))
+    observe_attempts(attempts)
     for sent, plan in plans:
         if sent.event.pk not in ours:
             log.warning("attempt %s of %s was not recorded: the claim was lost", plan.attempt, sent.event.public_id)

@@ -1,12 +1,13 @@
 from django.contrib import admin
-from django.db import models
 from django.http import HttpRequest
 
+from endpoints.forms import EndpointAdminForm
 from endpoints.models import ApiKey, Endpoint
 
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
+    form = EndpointAdminForm
     list_display = ["name", "public_id", "owner", "destination_url", "paused", "health", "created_at"]
     list_filter = ["paused", "health"]
     search_fields = ["name", "public_id", "owner__username", "destination_url"]
@@ -16,7 +17,6 @@ class EndpointAdmin(admin.ModelAdmin):
     exclude = ["signing_secret_encrypted"]
     readonly_fields = ["public_id", "ingest_token", "health", "created_at", "updated_at"]
     date_hierarchy = "created_at"
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(ApiKey)

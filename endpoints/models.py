@@ -27,6 +27,24 @@ def new_ingest_token() -> str:
     return random_token(32)
 
 
+def new_report_token() -> str:
+    return random_token(32)
+
+
+DEFAULT_MONITORING = {
+    "expected_every_seconds": None,
+    "grace_seconds": 300,
+    "required_fields": [],
+    "max_body_bytes": None,
+    "latency_threshold_ms": 5000,
+    "auto_pause_after_seconds": 432000,
+}
+
+
+def default_monitoring() -> dict:
+    return dict(DEFAULT_MONITORING)
+
+
 def new_signing_secret() -> str:
     # Standard Webhooks: the part after the prefix is base64 of the HMAC key.
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
@@ -59,6 +77,11 @@ class Endpoint(models.Model):
     # Ingest requests per second above which senders get 429; None: no limit.
     rate_limit = models.PositiveIntegerField(null=True, blank=True)
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.INACTIVE)
+    # Why the endpoint is paused when monitoring paused it ("" when a person did).
+    paused_reason = models.CharField(max_length=300, blank=True, default="")
+    report_token = models.CharField(max_length=64, unique=True, default=new_report_token, editable=False)
+    # Detector settings (README "Monitoring"); missing keys take DEFAULT_MONITORING.
+    monitoring = models.JSONField(default=default_monitoring)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -84,7 +107,15 @@ class Endpoint(models.Model):
 
     @property
     def ingest_url(self) -> str:
-        return f"{settings.PUBLIC_BASE_URL}/in/{self.ingest_token}"
+        return f"{settings.INGEST_BASE_URL}/in/{self.ingest_token}"
+
+    @property
+    def report_url(self) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/m/{self.report_token}"
+
+    @property
+    def monitor_settings(self) -> dict:
+        return {**DEFAULT_MONITORING, **(self.monitoring or {})}
 
     @property
     def group_name(self) -> str:

@@ -3,10 +3,11 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from endpoints.models import ApiKey, Endpoint
+from endpoints.models import DEFAULT_MONITORING, ApiKey, Endpoint
 from endpoints.validation import (
     MAX_RETRIES,
     validate_destination_url,
+    validate_monitoring,
     validate_rate_limit,
     validate_response_content_type,
     validate_response_status,
@@ -29,6 +30,57 @@ class RetryScheduleField(serializers.JSONField):
     "60" and 60.5 as they were sent, exactly as the web form does."""
 
 
+STATS_SCHEMA = {
+    "type": "object",
+    "readOnly": True,
+    "properties": {
+        "events_per_min": {"type": "number"},
+        "success_rate_1h": {"type": "number", "nullable": True},
+        "p50_ms": {"type": "integer", "nullable": True},
+        "p95_ms": {"type": "integer", "nullable": True},
+        "processing_success_rate_1h": {"type": "number", "nullable": True},
+        "last_event_at": {"type": "string", "format": "date-time", "nullable": True},
+    },
+}
+
+
+@extend_schema_field(STATS_SCHEMA)
+class StatsField(serializers.Field):
+    """Read-only stats; computed once for every endpoint of a list page."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, endpoint: Endpoint) -> dict:
+        from monitoring.stats import for_endpoints
+
+        cache = self.context.setdefault("endpoint_stats", {})
+        if endpoint.pk not in cache:
+            root = self.root.instance
+            page = list(root) if isinstance(root, list | tuple) else [endpoint]
+            cache.update(for_endpoints([item.pk for item in page if item.pk not in cache] or [endpoint.pk]))
+        return cache[endpoint.pk]
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Detector settings; a PATCH may send only the keys it changes.",
+        "properties": {
+            "expected_every_seconds": {"type": "integer", "nullable": True},
+            "grace_seconds": {"type": "integer"},
+            "required_fields": {"type": "array", "items": {"type": "string"}},
+            "max_body_bytes": {"type": "integer", "nullable": True},
+            "latency_threshold_ms": {"type": "integer"},
+            "auto_pause_after_seconds": {"type": "integer", "nullable": True},
+        },
+    }
+)
+class MonitoringField(serializers.JSONField):
+    def to_representation(self, value: dict) -> dict:
+        return {**DEFAULT_MONITORING, **(value or {})}
+
+
 class EndpointSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     ingest_url = serializers.CharField(read_only=True)
@@ -43,6 +95,9 @@ class EndpointSerializer(serializers.ModelSerializer):
         max_length=200, allow_blank=True, required=False, validators=[validate_response_content_type]
     )
     rate_limit = serializers.IntegerField(allow_null=True, required=False, validators=[validate_rate_limit])
+    report_url = serializers.CharField(read_only=True)
+    monitoring = MonitoringField(required=False, validators=[validate_monitoring])
+    stats = StatsField()
 
     class Meta:
         model = Endpoint
@@ -57,13 +112,22 @@ class EndpointSerializer(serializers.ModelSerializer):
             "rate_limit",
             "signing_secret",
             "health",
+            "paused_reason",
+            "report_url",
+            "monitoring",
+            "stats",
             "response_status",
             "response_content_type",
             "response_body",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["health", "created_at", "updated_at"]
+        read_only_fields = ["health", "paused_reason", "created_at", "updated_at"]
+
+    def validate_monitoring(self, value: dict) -> dict:
+        # A partial object changes only the keys it names.
+        current = self.instance.monitor_settings if self.instance else dict(DEFAULT_MONITORING)
+        return {**current, **value}
 
     def validate_destination_url(self, value: str | None) -> str | None:
         # An empty string means "no destination" (an inbox), stored as NULL.

@@ -148,7 +148,7 @@ _ENDPOINT_FIELDS = tuple(
     if field.attname
     in {
         "id", "public_id", "ingest_token", "destination_url", "paused", "response_status",
-        "response_content_type", "response_body", "rate_limit", "health",
+        "response_content_type", "response_body", "rate_limit", "health", "monitoring",
     }
 )
 _TOKEN_INDEX = _ENDPOINT_FIELDS.index("ingest_token")

@@ -274,6 +274,12 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     async def endpoint_status(self, event: dict) -> None:
         self._forward(event["message"])
 
+    async def alert_opened(self, event: dict) -> None:
+        self._forward(event["message"])
+
+    async def alert_resolved(self, event: dict) -> None:
+        self._forward(event["message"])
+
     async def replay_progress(self, event: dict) -> None:
         self._forward(event["message"])
 

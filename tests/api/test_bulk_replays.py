@@ -15,7 +15,7 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=dt_timezone.utc)
 
 @pytest.fixture
 def endpoint(alice) -> Endpoint:
-    return Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    return Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
 
 
 def events(endpoint: Endpoint, count: int, status: str = EventStatus.FAILED, start: datetime = T0) -> list[Event]:

@@ -11,13 +11,13 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=dt_timezone.utc)
 
 
 def test_it_lists_an_events_attempts_in_order(alice, alice_api) -> None:
-    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
     event = Event.objects.create(endpoint=endpoint, method="POST", received_at=T0, status=EventStatus.RETRYING)
     second = DeliveryAttempt.objects.create(
         event=event,
         endpoint=endpoint,
         attempt=2,
-        url="https://hooks.example.com/",
+        url="https://hooks.example.test/",
         outcome=Outcome.TIMEOUT,
         error="timed out after 10 s",
         started_at=T0 + timedelta(minutes=1),
@@ -27,7 +27,7 @@ def test_it_lists_an_events_attempts_in_order(alice, alice_api) -> None:
         event=event,
         endpoint=endpoint,
         attempt=1,
-        url="https://hooks.example.com/",
+        url="https://hooks.example.test/",
         request_headers=[["webhook-id", event.public_id]],
         status_code=503,
         outcome=Outcome.HTTP_ERROR,
@@ -44,7 +44,7 @@ def test_it_lists_an_events_attempts_in_order(alice, alice_api) -> None:
     assert attempts[0] == {
         "id": first.public_id,
         "attempt": 1,
-        "url": "https://hooks.example.com/",
+        "url": "https://hooks.example.test/",
         "status_code": 503,
         "outcome": "http_error",
         "duration_ms": 40,
@@ -76,7 +76,7 @@ def test_it_returns_404_json_for_attempts_of_an_unknown_event(alice_api) -> None
 def test_listing_attempts_takes_the_same_queries_for_many_rows(
     alice, alice_api, django_assert_max_num_queries
 ) -> None:
-    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
     event = Event.objects.create(endpoint=endpoint, method="POST", received_at=T0)
 
     def attempt(n: int) -> DeliveryAttempt:
@@ -84,7 +84,7 @@ def test_listing_attempts_takes_the_same_queries_for_many_rows(
             event=event,
             endpoint=endpoint,
             attempt=n,
-            url="https://hooks.example.com/",
+            url="https://hooks.example.test/",
             outcome=Outcome.CONNECTION_ERROR,
             started_at=T0,
         )

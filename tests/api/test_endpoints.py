@@ -18,6 +18,10 @@ FIELDS = {
     "retry_schedule",
     "timeout_seconds",
     "rate_limit",
+    "paused_reason",
+    "report_url",
+    "monitoring",
+    "stats",
     "signing_secret",
     "health",
     "response_status",
@@ -30,7 +34,7 @@ FIELDS = {
 
 def test_it_creates_an_endpoint_owned_by_the_caller(alice, alice_api) -> None:
     r = alice_api.post(
-        "/api/v1/endpoints/", {"name": "Stripe", "destination_url": "https://hooks.example.com/stripe"}, format="json"
+        "/api/v1/endpoints/", {"name": "Stripe", "destination_url": "https://hooks.example.test/stripe"}, format="json"
     )
     assert r.status_code == 201
     body = r.json()
@@ -39,7 +43,7 @@ def test_it_creates_an_endpoint_owned_by_the_caller(alice, alice_api) -> None:
     assert endpoint.owner == alice
     assert body["id"].startswith("ep_")
     assert body["ingest_url"] == endpoint.ingest_url
-    assert body["destination_url"] == "https://hooks.example.com/stripe"
+    assert body["destination_url"] == "https://hooks.example.test/stripe"
     assert body["retry_schedule"] == DEFAULT_RETRY_SCHEDULE
     assert body["timeout_seconds"] == 10
     assert body["paused"] is False
@@ -65,7 +69,7 @@ def test_it_ignores_read_only_fields(alice, alice_api) -> None:
     endpoint = Endpoint.objects.create(owner=alice, name="Stripe")
     r = alice_api.patch(
         f"/api/v1/endpoints/{endpoint.public_id}/",
-        {"id": "ep_mine", "health": "failing", "signing_secret": "whsec_x", "ingest_url": "http://evil/"},
+        {"id": "ep_mine", "health": "failing", "signing_secret": "whsec_x", "ingest_url": "http://evil.example.test/"},
         format="json",
     )
     assert r.status_code == 200
@@ -85,7 +89,7 @@ def test_it_lists_endpoints_newest_first_with_pages(alice, alice_api) -> None:
 
 
 def test_it_shows_one_endpoint(alice, alice_api) -> None:
-    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
     r = alice_api.get(f"/api/v1/endpoints/{endpoint.public_id}/")
     assert r.status_code == 200
     assert r.json()["name"] == "Stripe"
@@ -104,7 +108,7 @@ def test_it_updates_an_endpoint(alice, alice_api) -> None:
         f"/api/v1/endpoints/{endpoint.public_id}/",
         {
             "name": "GitHub",
-            "destination_url": "https://hooks.example.com/gh",
+            "destination_url": "https://hooks.example.test/gh",
             "retry_schedule": [5, 10],
             "timeout_seconds": 30,
             "response_status": 202,
@@ -116,7 +120,7 @@ def test_it_updates_an_endpoint(alice, alice_api) -> None:
     assert r.status_code == 200
     endpoint.refresh_from_db()
     assert endpoint.name == "GitHub"
-    assert endpoint.destination_url == "https://hooks.example.com/gh"
+    assert endpoint.destination_url == "https://hooks.example.test/gh"
     assert endpoint.retry_schedule == [5, 10]
     assert endpoint.timeout_seconds == 30
     assert (endpoint.response_status, endpoint.response_content_type, endpoint.response_body) == (
@@ -127,7 +131,7 @@ def test_it_updates_an_endpoint(alice, alice_api) -> None:
 
 
 def test_it_clears_a_destination_with_null(alice, alice_api) -> None:
-    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
     r = alice_api.patch(f"/api/v1/endpoints/{endpoint.public_id}/", {"destination_url": None}, format="json")
     assert r.status_code == 200
     endpoint.refresh_from_db()
@@ -147,7 +151,7 @@ def test_it_deletes_an_endpoint_and_its_events(alice, alice_api) -> None:
     ("field", "value"),
     [
         ("name", ""),
-        ("destination_url", "ftp://files.example.com/in"),
+        ("destination_url", "ftp://files.example.test/in"),
         ("destination_url", "not a url"),
         ("destination_url", "http://169.254.169.254/latest/meta-data/"),
         ("retry_schedule", []),
@@ -205,7 +209,7 @@ def test_resuming_an_endpoint_releases_its_held_events(
     alice, alice_api, django_capture_on_commit_callbacks
 ) -> None:
     endpoint = Endpoint.objects.create(
-        owner=alice, name="Stripe", destination_url="https://hooks.example.com/", paused=True
+        owner=alice, name="Stripe", destination_url="https://hooks.example.test/", paused=True
     )
     held = Event.objects.create(
         endpoint=endpoint, method="POST", received_at=timezone.now(), status=EventStatus.HELD
@@ -222,7 +226,7 @@ def test_resuming_an_endpoint_releases_its_held_events(
 
 
 def test_pausing_an_endpoint_releases_nothing(alice, alice_api, django_capture_on_commit_callbacks) -> None:
-    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
     with django_capture_on_commit_callbacks() as callbacks:
         r = alice_api.patch(f"/api/v1/endpoints/{endpoint.public_id}/", {"paused": True}, format="json")
     assert r.status_code == 200

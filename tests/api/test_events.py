@@ -15,7 +15,7 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=dt_timezone.utc)
 
 @pytest.fixture
 def stripe(alice) -> Endpoint:
-    return Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    return Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
 
 
 def ids(response) -> list[str]:
@@ -159,7 +159,7 @@ def test_it_shows_an_event_with_a_text_body_and_its_attempts(stripe, alice_api) 
         event=event,
         endpoint=stripe,
         attempt=1,
-        url="https://hooks.example.com/orders/42?a=1&a=2",
+        url="https://hooks.example.test/orders/42?a=1&a=2",
         status_code=200,
         outcome=Outcome.SUCCESS,
         duration_ms=12,
@@ -231,7 +231,7 @@ def test_showing_an_event_takes_the_same_queries_for_many_attempts(
             event=event,
             endpoint=stripe,
             attempt=n,
-            url="https://hooks.example.com/",
+            url="https://hooks.example.test/",
             outcome=Outcome.TIMEOUT,
             started_at=T0,
         )

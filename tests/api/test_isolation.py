@@ -25,13 +25,13 @@ class AliceWorld:
 @pytest.fixture
 def world(alice, bob) -> AliceWorld:
     key, _ = ApiKey.issue(alice, "alice's key")
-    endpoint = Endpoint.objects.create(owner=alice, name="Alice's", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Alice's", destination_url="https://hooks.example.test/")
     event = Event.objects.create(endpoint=endpoint, method="POST", received_at=T0, status=EventStatus.FAILED)
     attempt = DeliveryAttempt.objects.create(
         event=event,
         endpoint=endpoint,
         attempt=1,
-        url="https://hooks.example.com/",
+        url="https://hooks.example.test/",
         outcome=Outcome.TIMEOUT,
         started_at=T0,
     )

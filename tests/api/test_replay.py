@@ -10,7 +10,7 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=dt_timezone.utc)
 
 
 def test_replay_makes_a_failed_event_due_now(alice, alice_api, django_capture_on_commit_callbacks) -> None:
-    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
     event = Event.objects.create(
         endpoint=endpoint, method="POST", received_at=T0, status=EventStatus.FAILED, attempt_count=8, retry_index=7
     )
@@ -33,7 +33,7 @@ def test_replay_holds_the_event_while_its_endpoint_is_paused(
     alice, alice_api, django_capture_on_commit_callbacks
 ) -> None:
     endpoint = Endpoint.objects.create(
-        owner=alice, name="Stripe", destination_url="https://hooks.example.com/", paused=True
+        owner=alice, name="Stripe", destination_url="https://hooks.example.test/", paused=True
     )
     event = Event.objects.create(endpoint=endpoint, method="POST", received_at=T0, status=EventStatus.DELIVERED)
     with django_capture_on_commit_callbacks() as callbacks:
@@ -63,7 +63,7 @@ def test_replay_returns_404_json_for_an_unknown_event(alice_api) -> None:
 
 
 def test_replay_refuses_get_with_405(alice, alice_api) -> None:
-    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://hooks.example.test/")
     event = Event.objects.create(endpoint=endpoint, method="POST", received_at=T0)
     r = alice_api.get(f"/api/v1/events/{event.public_id}/replay/")
     assert r.status_code == 405
@@ -76,7 +76,7 @@ ORIGINAL_HEADERS = [["content-type", "application/json"], ["stripe-signature", "
 
 
 def stripe_event(owner, **endpoint_fields) -> Event:
-    endpoint_fields.setdefault("destination_url", "https://hooks.example.com/")
+    endpoint_fields.setdefault("destination_url", "https://hooks.example.test/")
     endpoint = Endpoint.objects.create(owner=owner, name="Stripe", **endpoint_fields)
     return Event.objects.create(
         endpoint=endpoint, method="POST", path="charges", query="x=1", headers=ORIGINAL_HEADERS,
@@ -150,7 +150,7 @@ def test_a_url_alone_queues_one_attempt_of_the_same_event(
     with django_capture_on_commit_callbacks() as callbacks:
         r = alice_api.post(
             f"/api/v1/events/{original.public_id}/replay/",
-            {"destination_url": "https://laptop.example.com/hooks"}, format="json",
+            {"destination_url": "https://laptop.example.test/hooks"}, format="json",
         )
     assert r.status_code == 202, r.content
     assert r.json() == {"event_id": original.public_id, "replay_of": None, "status": "delivered"}
@@ -165,7 +165,7 @@ def test_an_inbox_event_can_be_replayed_to_a_url(alice, alice_api) -> None:
     inbox = Endpoint.objects.create(owner=alice, name="Inbox")
     event = Event.objects.create(endpoint=inbox, method="POST", received_at=T0)
     r = alice_api.post(
-        f"/api/v1/events/{event.public_id}/replay/", {"destination_url": "https://laptop.example.com/"}, format="json"
+        f"/api/v1/events/{event.public_id}/replay/", {"destination_url": "https://laptop.example.test/"}, format="json"
     )
     assert r.status_code == 202, r.content
 
@@ -180,7 +180,7 @@ def test_an_edited_inbox_event_with_no_url_is_409_and_stores_nothing(alice, alic
 
 @pytest.mark.parametrize(
     "url",
-    ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:9/", "ftp://example.com/", "not a url"],
+    ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:9/", "ftp://example.test/", "not a url"],
 )
 def test_a_url_the_outbound_rules_refuse_is_a_400(alice, alice_api, url: str) -> None:
     original = stripe_event(alice)
@@ -233,7 +233,7 @@ def test_another_users_event_cannot_be_replayed_anywhere(alice, bob_api) -> None
     original = stripe_event(alice)
     r = bob_api.post(
         f"/api/v1/events/{original.public_id}/replay/",
-        {"destination_url": "https://bob.example.com/", "body": "x"}, format="json",
+        {"destination_url": "https://bob.example.test/", "body": "x"}, format="json",
     )
     assert r.status_code == 404
     assert Event.objects.count() == 1

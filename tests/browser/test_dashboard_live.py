@@ -30,7 +30,7 @@ DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
 def test_a_new_user_sees_a_webhook_arrive_and_get_delivered_live(page: Page, server, worker, receiver) -> None:
     page.goto("/accounts/signup/")
     page.fill("#id_username", "alice")
-    page.fill("#id_email", "alice@example.com")
+    page.fill("#id_email", "alice@example.test")
     page.fill("#id_password1", "correct-horse-battery-1")
     page.fill("#id_password2", "correct-horse-battery-1")
     page.click("form.form button[type=submit]")

@@ -5,6 +5,7 @@ due, send it, record it.
 """
 
 from datetime import timedelta
+from email.utils import format_datetime
 
 import pytest
 import time_machine
@@ -106,6 +107,34 @@ def test_a_retry_after_beyond_the_schedule_is_clamped_to_its_longest_delay(endpo
     forward(event)
     event.refresh_from_db()
     assert timedelta(seconds=299) < event.next_attempt_at - started < timedelta(seconds=302)
+
+
+def test_a_retry_after_below_the_schedule_is_raised_to_its_shortest_delay(endpoint, receiver):
+    receiver.script(Reply(status=503, headers={"Retry-After": "1"}))
+    event = make_event(endpoint)
+    started = timezone.now()
+    forward(event)
+    event.refresh_from_db()
+    assert timedelta(seconds=59) < event.next_attempt_at - started < timedelta(seconds=62)
+
+
+def test_a_retry_after_given_as_an_http_date_is_honoured(endpoint, receiver):
+    when = timezone.now() + timedelta(seconds=200)
+    receiver.script(Reply(status=429, headers={"Retry-After": format_datetime(when, usegmt=True)}))
+    event = make_event(endpoint)
+    forward(event)
+    event.refresh_from_db()
+    # An HTTP-date has whole seconds: the wait ends within a second or two of it.
+    assert abs(event.next_attempt_at - when) < timedelta(seconds=2)
+
+
+def test_a_retry_after_date_in_the_past_waits_the_schedules_shortest_delay(endpoint, receiver):
+    receiver.script(Reply(status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}))
+    event = make_event(endpoint)
+    started = timezone.now()
+    forward(event)
+    event.refresh_from_db()
+    assert timedelta(seconds=59) < event.next_attempt_at - started < timedelta(seconds=62)
 
 
 def test_after_the_last_scheduled_attempt_the_event_is_failed(endpoint, receiver):
@@ -224,7 +253,7 @@ def test_a_worker_whose_lease_ran_out_does_not_overwrite_the_newer_result(endpoi
     Event.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now(), claimed_until=timezone.now())
     assert forward(event) is not None
     late = outbound.Response(outcome=Outcome.HTTP_ERROR, status_code=500)
-    assert record_attempts([Sent(stale, "http://x/", {}, timezone.now(), late)]) == []
+    assert record_attempts([Sent(stale, "http://hooks.example.test/", {}, timezone.now(), late)]) == []
     event.refresh_from_db()
     assert event.status == EventStatus.DELIVERED
     assert list(event.deliveries.values_list("outcome", flat=True)) == [Outcome.SUCCESS]

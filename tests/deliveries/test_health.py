@@ -17,14 +17,14 @@ def add_attempts(endpoint: Endpoint, outcomes: list[str]) -> None:
     event = Event.objects.create(endpoint=endpoint, method="POST", received_at=now)
     for number, outcome in enumerate(outcomes, start=1):
         DeliveryAttempt.objects.create(
-            event=event, endpoint=endpoint, attempt=number, url="https://example.com/", outcome=outcome,
+            event=event, endpoint=endpoint, attempt=number, url="https://example.test/", outcome=outcome,
             started_at=now + timedelta(milliseconds=number),
         )
 
 
 @pytest.fixture
 def endpoint(alice):
-    return Endpoint.objects.create(owner=alice, name="E", destination_url="https://example.com/")
+    return Endpoint.objects.create(owner=alice, name="E", destination_url="https://example.test/")
 
 
 def test_an_endpoint_without_recent_events_is_inactive(endpoint):

@@ -45,13 +45,13 @@ def test_a_name_resolving_to_loopback_is_refused(settings):
 
 def test_check_url_explains_what_is_wrong(settings):
     settings.ALLOW_PRIVATE_DESTINATIONS = False
-    assert "http and https" in check_url("ftp://example.com/")
+    assert "http and https" in check_url("ftp://example.test/")
     assert "no host" in check_url("http:///path")
     assert "private or loopback" in check_url("http://127.0.0.1:9000/hook")
     assert "metadata" in check_url("http://169.254.169.254/latest/meta-data/")
     assert check_url("http://example.invalid/") is None  # resolvable later; checked again at connect
 
 
-@pytest.mark.parametrize("url", ["http://[::1", "http://a..b/", "http://" + "a" * 64 + ".example.com/"])
+@pytest.mark.parametrize("url", ["http://[::1", "http://a..b.test/", "http://" + "a" * 64 + ".example.test/"])
 def test_a_malformed_url_is_explained_not_raised(url):
     assert "not valid" in check_url(url)

@@ -18,12 +18,12 @@ def test_signup_page_asks_for_the_contract_fields(client: Client) -> None:
 def test_signup_creates_the_user_signs_them_in_and_redirects_to_the_dashboard(client: Client) -> None:
     response = client.post(
         "/accounts/signup/",
-        {"username": "carol", "email": "carol@example.com", "password1": "pale-moon-river-9", "password2": "pale-moon-river-9"},
+        {"username": "carol", "email": "carol@example.test", "password1": "pale-moon-river-9", "password2": "pale-moon-river-9"},
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("dashboard") == "/"
     user = get_user_model().objects.get(username="carol")
-    assert user.email == "carol@example.com"
+    assert user.email == "carol@example.test"
     assert client.session["_auth_user_id"] == str(user.pk)
     assert client.get("/").status_code == 200
 
@@ -41,7 +41,7 @@ def test_signup_requires_an_email(client: Client) -> None:
 def test_signup_refuses_an_email_already_in_use(client: Client, alice) -> None:
     response = client.post(
         "/accounts/signup/",
-        {"username": "carol", "email": "ALICE@example.com", "password1": "pale-moon-river-9", "password2": "pale-moon-river-9"},
+        {"username": "carol", "email": "ALICE@example.test", "password1": "pale-moon-river-9", "password2": "pale-moon-river-9"},
     )
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
@@ -50,7 +50,7 @@ def test_signup_refuses_an_email_already_in_use(client: Client, alice) -> None:
 def test_signup_refuses_mismatched_passwords(client: Client) -> None:
     response = client.post(
         "/accounts/signup/",
-        {"username": "carol", "email": "carol@example.com", "password1": "pale-moon-river-9", "password2": "other-moon-river-9"},
+        {"username": "carol", "email": "carol@example.test", "password1": "pale-moon-river-9", "password2": "other-moon-river-9"},
     )
     assert response.status_code == 200
     assert not get_user_model().objects.filter(username="carol").exists()
@@ -98,7 +98,7 @@ def test_signup_without_a_csrf_token_is_forbidden() -> None:
     client = Client(enforce_csrf_checks=True)
     response = client.post(
         "/accounts/signup/",
-        {"username": "carol", "email": "carol@example.com", "password1": "pale-moon-river-9", "password2": "pale-moon-river-9"},
+        {"username": "carol", "email": "carol@example.test", "password1": "pale-moon-river-9", "password2": "pale-moon-river-9"},
     )
     assert response.status_code == 403
     assert not get_user_model().objects.filter(username="carol").exists()

@@ -23,14 +23,14 @@ def endpoint_row(html: str, endpoint: Endpoint) -> str:
 
 def test_the_dashboard_lists_the_users_endpoints_with_their_state(alice_client: Client, alice) -> None:
     forwarder = Endpoint.objects.create(
-        owner=alice, name="Forwarder", destination_url="https://example.com/in", health=Health.DEGRADED
+        owner=alice, name="Forwarder", destination_url="https://example.test/in", health=Health.DEGRADED
     )
     inbox = Endpoint.objects.create(owner=alice, name="Inbox", paused=True)
     html = alice_client.get("/").content.decode()
     row = endpoint_row(html, forwarder)
     assert f'data-endpoint-id="{forwarder.public_id}"' in row
     assert forwarder.ingest_url in row and f'data-copy="{forwarder.ingest_url}"' in row
-    assert "https://example.com/in" in row
+    assert "https://example.test/in" in row
     assert 'data-health="degraded"' in row
     assert 'data-paused="false"' in row
     row = endpoint_row(html, inbox)

@@ -47,7 +47,7 @@ def test_a_rate_limited_endpoint_takes_only_its_allowance_per_second(alice):
 def test_the_postgres_store_writes_a_batch_in_one_transaction(alice):
     import asyncio
 
-    endpoint = Endpoint.objects.create(owner=alice, name="pg", destination_url="https://example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="pg", destination_url="https://example.test/")
     limited = Endpoint.objects.create(owner=alice, name="limited", rate_limit=1)
     arrivals = [arrival(endpoint.ingest_token, b"\x00\xffbinary")] * 3 + [arrival("nope")]
     arrivals += [arrival(limited.ingest_token)] * 2

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def endpoint(alice) -> Endpoint:
-    return Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://example.com/in")
+    return Endpoint.objects.create(owner=alice, name="Stripe", destination_url="https://example.test/in")
 
 
 
@@ -106,12 +106,12 @@ def test_the_attempts_timeline_lists_every_attempt(alice_client: Client, endpoin
     started = timezone.now() - timedelta(minutes=2)
     retry_at = started + timedelta(seconds=60)
     DeliveryAttempt.objects.create(
-        event=event, endpoint=endpoint, attempt=1, url="https://example.com/in", status_code=503,
+        event=event, endpoint=endpoint, attempt=1, url="https://example.test/in", status_code=503,
         outcome=Outcome.HTTP_ERROR, duration_ms=120, response_body=b"<h1>down</h1>", error="",
         started_at=started, next_retry_at=retry_at,
     )
     DeliveryAttempt.objects.create(
-        event=event, endpoint=endpoint, attempt=2, url="https://example.com/in", status_code=None,
+        event=event, endpoint=endpoint, attempt=2, url="https://example.test/in", status_code=None,
         outcome=Outcome.TIMEOUT, duration_ms=10000, error="read timed out", started_at=started + timedelta(seconds=60),
         next_retry_at=None,
     )
@@ -210,7 +210,7 @@ def test_the_page_costs_a_fixed_number_of_queries(alice_client: Client, endpoint
     event = make_event(endpoint, b"{}")
     for n in range(1, 6):
         DeliveryAttempt.objects.create(
-            event=event, endpoint=endpoint, attempt=n, url="https://example.com/in", outcome=Outcome.TIMEOUT,
+            event=event, endpoint=endpoint, attempt=n, url="https://example.test/in", outcome=Outcome.TIMEOUT,
             started_at=timezone.now(),
         )
     # session, user, event with its endpoint, attempts, its edited replays

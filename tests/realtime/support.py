@@ -87,7 +87,7 @@ def create_attempt(event: Event, attempt: int, outcome: str, next_retry_at: date
         event=event,
         endpoint=event.endpoint,
         attempt=attempt,
-        url="https://example.com/hook",
+        url="https://example.test/hook",
         status_code=200 if outcome == Outcome.SUCCESS else 500,
         outcome=outcome,
         duration_ms=12,

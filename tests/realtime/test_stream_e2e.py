@@ -21,7 +21,7 @@ async def collect(url: str, endpoint_id: str, ingest_url: str, until: str, limit
             subscribed = False
             while not subscribed:
                 subscribed = json.loads(await ws.recv())["type"] == "subscribed"
-        await asyncio.to_thread(requests.post, ingest_url, data=b'{"order": 42}')
+        await asyncio.to_thread(requests.post, ingest_url, data=b'{"order": 42}', timeout=10)
         async with asyncio.timeout(limit):
             while True:
                 message = json.loads(await ws.recv())

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def endpoint(alice) -> Endpoint:
-    return Endpoint.objects.create(owner=alice, name="Shop", destination_url="https://hooks.example.com/")
+    return Endpoint.objects.create(owner=alice, name="Shop", destination_url="https://hooks.example.test/")
 
 
 def test_the_endpoint_page_links_to_the_form(alice_client: Client, endpoint: Endpoint) -> None:

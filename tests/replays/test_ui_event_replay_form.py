@@ -16,7 +16,7 @@ BODY = b'{\n  "id": 1\n}'
 
 @pytest.fixture
 def event(alice) -> Event:
-    endpoint = Endpoint.objects.create(owner=alice, name="Shop", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Shop", destination_url="https://hooks.example.test/")
     return make_event(endpoint, BODY, headers=HEADERS, status=EventStatus.FAILED)
 
 
@@ -64,7 +64,7 @@ def test_edited_headers_to_a_url_make_a_copy_sent_there(
 ) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
         replay(
-            alice_client, event, target="url", destination_url="https://laptop.example.com/in",
+            alice_client, event, target="url", destination_url="https://laptop.example.test/in",
             headers="content-type: application/json\r\nx-shop: other", body='{\n  "id": 1\n}',
         )
     copy = Event.objects.exclude(pk=event.pk).get()
@@ -79,13 +79,13 @@ def test_a_url_alone_sends_the_event_itself_there(
     alice_client: Client, event: Event, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
-        response = replay(alice_client, event, target="url", destination_url="https://laptop.example.com/in")
+        response = replay(alice_client, event, target="url", destination_url="https://laptop.example.test/in")
     assert response["Location"] == f"/events/{event.public_id}/"
     assert Event.objects.count() == 1
     event.refresh_from_db()
     assert (event.status, event.next_attempt_at) == (EventStatus.FAILED, None)
     assert len(callbacks) == 1
-    assert "Sending one attempt to https://laptop.example.com/in" in alice_client.get(response["Location"]).content.decode()
+    assert "Sending one attempt to https://laptop.example.test/in" in alice_client.get(response["Location"]).content.decode()
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_bad_input_redraws_the_page_with_the_error_and_stores_nothing(
 
 
 def test_a_binary_body_is_not_editable_and_is_sent_as_it_is(alice_client: Client, alice) -> None:
-    endpoint = Endpoint.objects.create(owner=alice, name="Files", destination_url="https://hooks.example.com/")
+    endpoint = Endpoint.objects.create(owner=alice, name="Files", destination_url="https://hooks.example.test/")
     binary = make_event(endpoint, b"\x00\xff\x10", headers=[["content-type", "application/octet-stream"]])
     html = alice_client.get(f"/events/{binary.public_id}/").content.decode()
     assert 'name="body"' not in html
@@ -130,6 +130,6 @@ def test_a_body_over_the_limit_is_refused(alice_client: Client, event: Event, se
 
 def test_another_users_event_is_404(client: Client, bob, event: Event) -> None:
     client.force_login(bob)
-    response = replay(client, event, target="url", destination_url="https://bob.example.com/", body="x")
+    response = replay(client, event, target="url", destination_url="https://bob.example.test/", body="x")
     assert response.status_code == 404
     assert Event.objects.count() == 1
