@@ -5,12 +5,11 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-# Static files are few and small (one stylesheet, one script); serving them
-# from the app keeps `make run` a single process tree with no CDN.
-django_http = ASGIStaticFilesHandler(get_asgi_application())
+# Static files are served by WhiteNoise's middleware inside Django, behind
+# the security headers, so `make run` stays one process tree with no CDN.
+django_http = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 

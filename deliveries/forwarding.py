@@ -7,7 +7,8 @@ Plain functions because they write across apps (event status, endpoint).
 from django.db.models import Q
 from django.utils import timezone
 
-from deliveries import destination, outbound
+from deliveries import destination
+from deliveries.signing import signature_header
 from endpoints.models import Endpoint
 from events.models import Event, EventStatus
 
@@ -39,9 +40,9 @@ def request_headers(event: Event, timestamp: int) -> dict[str, str]:
     headers = destination.forwarded_headers(event.headers)
     headers["webhook-id"] = event.public_id
     headers["webhook-timestamp"] = str(timestamp)
-    secret = event.endpoint.signing_secret
-    if secret:
-        headers["webhook-signature"] = outbound.sign(secret, event.public_id, timestamp, event.body_bytes)
+    signature = signature_header(event.endpoint, event.public_id, timestamp, event.body_bytes)
+    if signature:
+        headers["webhook-signature"] = signature
     return headers
 
 

@@ -50,6 +50,20 @@ def new_signing_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
+class VerificationMode(models.TextChoices):
+    OFF = "off"
+    FLAG = "flag"
+    REJECT = "reject"
+
+
+class DedupAction(models.TextChoices):
+    FLAG = "flag"
+    DROP = "drop"
+
+
+DEFAULT_ROTATION_OVERLAP = 86400
+
+
 class Health(models.TextChoices):
     HEALTHY = "healthy"
     DEGRADED = "degraded"
@@ -82,6 +96,22 @@ class Endpoint(models.Model):
     report_token = models.CharField(max_length=64, unique=True, default=new_report_token, editable=False)
     # Detector settings (README "Monitoring"); missing keys take DEFAULT_MONITORING.
     monitoring = models.JSONField(default=default_monitoring)
+    # Inbound signature verification (events/verification.py); the secret is
+    # write-only in every interface and encrypted like the signing secret.
+    verification_scheme = models.CharField(max_length=16, blank=True, default="")
+    verification_mode = models.CharField(
+        max_length=8, choices=VerificationMode.choices, default=VerificationMode.OFF
+    )
+    verification_secret_encrypted = models.TextField(blank=True, default="")
+    # The generic "hmac" scheme's header, algorithm, encoding and prefix.
+    verification_options = models.JSONField(default=dict, blank=True)
+    dedup_window_seconds = models.PositiveIntegerField(default=0)
+    dedup_action = models.CharField(max_length=8, choices=DedupAction.choices, default=DedupAction.FLAG)
+    handshakes = models.BooleanField(default=False)
+    # Signing secret rotation: the previous secret still signs until it expires.
+    previous_signing_secret_encrypted = models.TextField(blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    rotation_overlap = models.PositiveIntegerField(default=DEFAULT_ROTATION_OVERLAP)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,6 +134,38 @@ class Endpoint(models.Model):
     @signing_secret.setter
     def signing_secret(self, value: str) -> None:
         self.signing_secret_encrypted = crypto.encrypt(value) if value else ""
+
+    @property
+    def verification_secret(self) -> str:
+        return crypto.decrypt(self.verification_secret_encrypted) if self.verification_secret_encrypted else ""
+
+    @verification_secret.setter
+    def verification_secret(self, value: str) -> None:
+        self.verification_secret_encrypted = crypto.encrypt(value) if value else ""
+
+    @property
+    def previous_signing_secret(self) -> str:
+        """The secret replaced by the last rotation, while it still signs."""
+        expires = self.previous_secret_expires_at
+        if not self.previous_signing_secret_encrypted or expires is None or expires <= timezone.now():
+            return ""
+        return crypto.decrypt(self.previous_signing_secret_encrypted)
+
+    def rotate_signing_secret(self) -> None:
+        """A new secret now; the old one keeps signing for `rotation_overlap` seconds."""
+        if self.rotation_overlap and self.signing_secret_encrypted:
+            self.previous_signing_secret_encrypted = self.signing_secret_encrypted
+            self.previous_secret_expires_at = timezone.now() + timedelta(seconds=self.rotation_overlap)
+        else:
+            self.previous_signing_secret_encrypted = ""
+            self.previous_secret_expires_at = None
+        self.signing_secret = new_signing_secret()
+        self.save(
+            update_fields=[
+                "signing_secret_encrypted", "previous_signing_secret_encrypted", "previous_secret_expires_at",
+                "updated_at",
+            ]
+        )
 
     @property
     def ingest_url(self) -> str:

@@ -1,8 +1,13 @@
 """API shapes for endpoints and the user's API keys."""
 
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
+from endpoints import toolkit
 from endpoints.models import DEFAULT_MONITORING, ApiKey, Endpoint
 from endpoints.validation import (
     MAX_RETRIES,
@@ -28,6 +33,21 @@ from endpoints.validation import (
 class RetryScheduleField(serializers.JSONField):
     """Raw JSON, not ListField(IntegerField): the shared validator must see
     "60" and 60.5 as they were sent, exactly as the web form does."""
+
+
+class _WholeEndpointField(serializers.Field):
+    """An object made of several model columns (source="*"); null is a value."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", required=False, **kwargs)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data is empty:
+            return super().run_validation(data)
+        try:
+            return self.to_internal_value(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
 
 STATS_SCHEMA = {
@@ -65,6 +85,51 @@ class StatsField(serializers.Field):
 @extend_schema_field(
     {
         "type": "object",
+        "nullable": True,
+        "properties": {
+            "scheme": {"type": "string", "enum": list(toolkit.SCHEMES), "nullable": True},
+            "secret": {"type": "string", "writeOnly": True},
+            "mode": {"type": "string", "enum": ["off", "flag", "reject"]},
+            "header": {"type": "string", "description": "hmac only: the header carrying the signature"},
+            "algorithm": {"type": "string", "enum": ["sha1", "sha256", "sha512"]},
+            "encoding": {"type": "string", "enum": ["hex", "base64"]},
+            "prefix": {"type": "string", "description": "hmac only, e.g. sha256="},
+            "secret_set": {"type": "boolean", "readOnly": True},
+        },
+    }
+)
+class VerificationField(_WholeEndpointField):
+    def to_representation(self, endpoint: Endpoint) -> dict[str, Any]:
+        return toolkit.verification_of(endpoint)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        return toolkit.clean_verification(data, self.parent.instance)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "window_seconds": {"type": "integer", "minimum": 0, "description": "0 turns deduplication off"},
+            "action": {"type": "string", "enum": ["flag", "drop"]},
+        },
+    }
+)
+class DedupField(_WholeEndpointField):
+    def to_representation(self, endpoint: Endpoint) -> dict[str, Any]:
+        return toolkit.dedup_of(endpoint)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        return toolkit.clean_dedup(data)
+
+
+def validate_rotation_overlap(value: int) -> None:
+    toolkit.clean_window(value, "rotation_overlap")
+
+
+@extend_schema_field(
+    {
+        "type": "object",
         "description": "Detector settings; a PATCH may send only the keys it changes.",
         "properties": {
             "expected_every_seconds": {"type": "integer", "nullable": True},
@@ -95,6 +160,9 @@ class EndpointSerializer(serializers.ModelSerializer):
         max_length=200, allow_blank=True, required=False, validators=[validate_response_content_type]
     )
     rate_limit = serializers.IntegerField(allow_null=True, required=False, validators=[validate_rate_limit])
+    verification = VerificationField()
+    dedup = DedupField()
+    rotation_overlap = serializers.IntegerField(required=False, validators=[validate_rotation_overlap])
     report_url = serializers.CharField(read_only=True)
     monitoring = MonitoringField(required=False, validators=[validate_monitoring])
     stats = StatsField()
@@ -119,10 +187,15 @@ class EndpointSerializer(serializers.ModelSerializer):
             "response_status",
             "response_content_type",
             "response_body",
+            "verification",
+            "dedup",
+            "handshakes",
+            "rotation_overlap",
+            "previous_secret_expires_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["health", "paused_reason", "created_at", "updated_at"]
+        read_only_fields = ["health", "paused_reason", "previous_secret_expires_at", "created_at", "updated_at"]
 
     def validate_monitoring(self, value: dict) -> dict:
         # A partial object changes only the keys it names.

@@ -212,10 +212,14 @@ async def receive_webhook(scope, receive, send) -> None:
             extra=[(b"retry-after", b"1")],
         )
         return
-    if stored.event is None:
+    if stored.event is None and stored.answer is None:
         await _send(send, 404, _error("Unknown ingest URL."))
         return
-    after_commit().add(stored)
+    if stored.event is not None:
+        after_commit().add(stored)
+    if stored.answer is not None:  # a handshake, a rejected signature, a dropped duplicate
+        await _send(send, stored.answer.status, stored.answer.body, stored.answer.content_type)
+        return
     await _respond(send, stored)
 
 

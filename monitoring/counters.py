@@ -27,7 +27,7 @@ KEY_TTL_SECONDS = 3 * 3600
 
 
 def prefix() -> str:
-    return settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] + ":mon"
+    return settings.REDIS_PREFIX + ":mon"
 
 
 def floor_minute(moment: datetime) -> datetime:

@@ -27,6 +27,11 @@ FIELDS = {
     "response_status",
     "response_content_type",
     "response_body",
+    "verification",
+    "dedup",
+    "handshakes",
+    "rotation_overlap",
+    "previous_secret_expires_at",
     "created_at",
     "updated_at",
 }

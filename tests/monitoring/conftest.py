@@ -17,4 +17,4 @@ def clean_counters(redis_client):
 def endpoint(alice):
     from endpoints.models import Endpoint
 
-    return Endpoint.objects.create(owner=alice, name="Shop", destination_url="https://shop.example.com/hooks")
+    return Endpoint.objects.create(owner=alice, name="Shop", destination_url="https://shop.example.test/hooks")

@@ -23,7 +23,7 @@ def inbox(alice) -> Endpoint:
 
 def post(server, endpoint: Endpoint, body: bytes, **headers: str) -> None:
     headers.setdefault("content-type", "application/json")
-    answer = requests.post(f"{server.url}/in/{endpoint.ingest_token}", data=body, headers=headers)
+    answer = requests.post(f"{server.url}/in/{endpoint.ingest_token}", data=body, headers=headers, timeout=10)
     assert answer.status_code == 200
 
 

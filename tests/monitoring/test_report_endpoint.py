@@ -19,9 +19,9 @@ def url(server, endpoint) -> str:
 
 
 def test_success_and_fail_pings_record_one_outcome_each(url, endpoint) -> None:
-    assert requests.get(f"{url}/success").json() == {"ok": True}
-    assert requests.post(f"{url}/fail").status_code == 200
-    assert requests.get(f"{url}/fail/").status_code == 200
+    assert requests.get(f"{url}/success", timeout=10).json() == {"ok": True}
+    assert requests.post(f"{url}/fail", timeout=10).status_code == 200
+    assert requests.get(f"{url}/fail/", timeout=10).status_code == 200
     outcomes = list(Report.objects.filter(endpoint=endpoint).order_by("id").values_list("kind", "succeeded"))
     assert outcomes == [("outcome", True), ("outcome", False), ("outcome", False)]
 
@@ -31,7 +31,7 @@ def test_a_json_report_is_stored_and_linked_to_our_event(url, endpoint) -> None:
     answer = requests.post(url, json={
         "status": "failure", "event_id": event.public_id, "processing_time_ms": 812.5,
         "error_message": "order not found", "error_type": "KeyError", "attempt": 2,
-    })
+    }, timeout=10)
     assert answer.status_code == 200
     report = Report.objects.get(endpoint=endpoint)
     assert (report.succeeded, report.event_id, report.event_ref) == (False, event.pk, event.public_id)
@@ -40,7 +40,7 @@ def test_a_json_report_is_stored_and_linked_to_our_event(url, endpoint) -> None:
 
 
 def test_a_providers_id_is_kept_as_sent(url, endpoint) -> None:
-    requests.post(url, json={"status": "success", "event_id": "evt_1NyQ2Stripe"})
+    requests.post(url, json={"status": "success", "event_id": "evt_1NyQ2Stripe"}, timeout=10)
     report = Report.objects.get(endpoint=endpoint)
     assert (report.event_ref, report.event_id) == ("evt_1NyQ2Stripe", None)
 
@@ -49,7 +49,7 @@ def test_a_metrics_batch_stores_one_row_per_metric(url, endpoint) -> None:
     answer = requests.post(url, json={"metrics_batch": [
         {"type": "queue_depth", "value": 12, "tags": {"queue": "orders"}, "timestamp": 1767225600},
         {"type": "processing_time_ms", "value": 41.5, "timestamp": "2026-01-01T00:00:00Z"},
-    ]})
+    ]}, timeout=10)
     assert answer.json() == {"ok": True}
     metrics = list(Report.objects.filter(endpoint=endpoint, kind="metric").order_by("id"))
     assert [(m.metric_type, m.value, m.tags) for m in metrics] == [
@@ -60,7 +60,7 @@ def test_a_metrics_batch_stores_one_row_per_metric(url, endpoint) -> None:
 
 def test_it_returns_404_and_stores_nothing_for_an_unknown_token(server, endpoint) -> None:
     for path in ("/m/" + "a" * 32 + "/success", "/m/not-a-token", "/m/" + endpoint.ingest_token):
-        answer = requests.post(server.url + path, json={"status": "success"})
+        answer = requests.post(server.url + path, json={"status": "success"}, timeout=10)
         assert answer.status_code == 404, path
         assert answer.json() == {"detail": "Unknown report URL."}
     assert not Report.objects.exists()
@@ -80,30 +80,31 @@ def test_it_returns_404_and_stores_nothing_for_an_unknown_token(server, endpoint
     ],
 )
 def test_it_explains_a_bad_report_with_400_and_stores_nothing(url, body: bytes, detail: str) -> None:
-    answer = requests.post(url, data=body, headers={"content-type": "application/json"})
+    answer = requests.post(url, data=body, headers={"content-type": "application/json"}, timeout=10)
     assert answer.status_code == 400
     assert answer.json() == {"detail": detail}
     assert not Report.objects.exists()
 
 
 def test_a_row_the_database_refuses_is_a_400_not_a_500(url) -> None:
-    answer = requests.post(url, json={"status": "failure", "error_message": "nul \u0000 here"})
+    answer = requests.post(url, json={"status": "failure", "error_message": "nul \u0000 here"}, timeout=10)
     assert answer.status_code == 400
     assert answer.json()["detail"].startswith("This report cannot be stored")
     assert not Report.objects.exists()
 
 
 def test_a_report_without_a_verb_must_be_posted(url) -> None:
-    assert requests.get(url).status_code == 405
-    assert requests.put(f"{url}/success").status_code == 405
+    assert requests.get(url, timeout=10).status_code == 405
+    assert requests.put(f"{url}/success", timeout=10).status_code == 405
 
 
 def test_reports_are_counted_per_endpoint_and_minute(url, endpoint) -> None:
     Endpoint.objects.filter(pk=endpoint.pk).update(monitoring={"latency_threshold_ms": 1000})
-    requests.get(f"{url}/success")
-    requests.post(url, json={"status": "success", "processing_time_ms": 2500})
-    requests.post(url, json={"status": "failure"})
-    requests.post(url, json={"metrics_batch": [{"type": "depth", "value": 1}, {"type": "depth", "value": 2}]})
+    requests.get(f"{url}/success", timeout=10)
+    requests.post(url, json={"status": "success", "processing_time_ms": 2500}, timeout=10)
+    requests.post(url, json={"status": "failure"}, timeout=10)
+    batch = [{"type": "depth", "value": 1}, {"type": "depth", "value": 2}]
+    requests.post(url, json={"metrics_batch": batch}, timeout=10)
     rollups.flush(timezone.now())
     # Summed: the requests may straddle a minute boundary.
     totals = Rollup.objects.filter(endpoint=endpoint, minutes=1).aggregate(

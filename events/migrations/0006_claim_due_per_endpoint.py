@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('endpoints', '0002_endpoint_rate_limit'),
-        ('events', '0004_event_replay_of'),
+        ('events', '0005_event_inspection_fields'),
     ]
 
     operations = [
