@@ -12,7 +12,7 @@ from monitoring.stats import for_endpoints
 from tests.support.receiver import Reply
 from tests.support.rows import make_event
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_worker")]
 
 
 @pytest.fixture(autouse=True)
