@@ -23,6 +23,10 @@ from accounts.throttling import AuthRateThrottle
 ERROR = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
 THROTTLED = OpenApiResponse(ERROR, description="Too many requests or failed logins; see `Retry-After` (seconds).")
 UNAUTHORIZED = OpenApiResponse(ERROR, description="Wrong credentials, or an invalid, expired or used token.")
+FIELD_ERRORS = inline_serializer(
+    "AuthFieldErrors", {"detail": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))}
+)
+BAD_REQUEST = OpenApiResponse(FIELD_ERRORS, description="A field is missing or blank; `detail` maps it to its errors.")
 
 
 class TokenObtainView(TokenObtainPairView):
@@ -30,7 +34,7 @@ class TokenObtainView(TokenObtainPairView):
 
     @extend_schema(
         summary="Exchange a username and password for an access and a refresh token",
-        responses={200: TokenObtainPairSerializer, 401: UNAUTHORIZED, 429: THROTTLED},
+        responses={200: TokenObtainPairSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         try:
@@ -51,7 +55,7 @@ class TokenRotateView(TokenRefreshView):
     @extend_schema(
         summary="Trade a refresh token for a new access and refresh token",
         description="The refresh token sent is blacklisted: each one works once.",
-        responses={200: TokenRefreshSerializer, 401: UNAUTHORIZED, 429: THROTTLED},
+        responses={200: TokenRefreshSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         return super().post(request, *args, **kwargs)
@@ -65,7 +69,7 @@ class LogoutView(TokenViewBase):
 
     @extend_schema(
         summary="Log out: blacklist a refresh token",
-        responses={204: None, 401: UNAUTHORIZED, 429: THROTTLED},
+        responses={204: None, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         super().post(request, *args, **kwargs)

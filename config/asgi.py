@@ -23,14 +23,11 @@ INGEST_HOST = separate_ingest_host()
 
 
 async def http_router(scope, receive, send) -> None:
-    if INGEST_HOST is not None:
-        # The ingest host answers every path itself (404 but for /in/); the
-        # dashboard's host never serves /in/ (Django answers its 404).
-        if request_host_key(scope) == INGEST_HOST:
-            await receive_webhook(scope, receive, send)
-        else:
-            await django_http(scope, receive, send)
-    elif scope["path"].startswith("/in/"):
+    if INGEST_HOST is not None and request_host_key(scope) == INGEST_HOST:
+        # The ingest host answers every path itself: 404 but for /in/.
+        await receive_webhook(scope, receive, send)
+    elif scope["path"].startswith("/in/") and INGEST_HOST is None:
+        # On a separate ingest host, the dashboard's host leaves /in/ to Django (a 404).
         await receive_webhook(scope, receive, send)
     elif scope["path"].startswith("/m/"):
         await receive_report(scope, receive, send)

@@ -52,6 +52,12 @@ def test_the_ingest_host_serves_nothing_but_in(split_web, path):
     assert requests.get(f"http://127.0.0.1:{split_web}/accounts/login/", timeout=10).status_code == 200
 
 
+def test_the_dashboard_host_still_takes_processing_reports(split_web, inbox):
+    answer = requests.post(f"http://127.0.0.1:{split_web}/m/{inbox.report_token}/success", timeout=10)
+    assert answer.status_code == 200
+    assert requests.post(f"http://localhost:{split_web}/m/{inbox.report_token}/success", timeout=10).status_code == 404
+
+
 def test_the_ingest_host_refuses_websockets(split_web, alice):
     _, key = ApiKey.issue(alice, "ws")
 

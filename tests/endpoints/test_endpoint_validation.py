@@ -41,7 +41,7 @@ def save_through_admin(user, **fields) -> tuple[int, str]:
     client = Client()
     client.force_login(user)
     data = {"owner": str(user.pk), "name": "E", "retry_schedule": "60", "timeout_seconds": "10",
-            "destination_url": "", "response_content_type": "", "response_body": "",
+            "destination_url": "", "response_content_type": "", "response_body": "", "monitoring": "{}",
             **{k: str(v) for k, v in fields.items()}}
     answer = client.post("/admin/endpoints/endpoint/add/", data)
     return answer.status_code, answer.content.decode()
@@ -75,7 +75,12 @@ def test_the_web_form_refuses_it(alice, fields, message):
 
 @pytest.mark.parametrize(
     ("fields", "message"),
-    [*REFUSED, ({"retry_schedule": "0, 60"}, "Each retry delay"), ({"timeout_seconds": "90"}, "Timeout must be")],
+    [
+        *REFUSED,
+        ({"retry_schedule": "0, 60"}, "Each retry delay"),
+        ({"timeout_seconds": "90"}, "Timeout must be"),
+        ({"monitoring": '{"grace_seconds": -1}'}, "grace_seconds must be a whole number"),
+    ],
 )
 def test_the_admin_refuses_it(alice, fields, message):
     status, page = save_through_admin(alice, **fields)
