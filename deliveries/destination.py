@@ -43,6 +43,7 @@ HOP_BY_HOP = {
 _PATH_SAFE = b"/:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + b"?"
 _ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
+_ALREADY_SAFE = re.compile(rb"[A-Za-z0-9/:@!$&'()*+,;=._~-]*")
 _DOTS = {".", ".."}
 
 
@@ -65,6 +66,8 @@ def encode_sub_path(raw: bytes | str) -> str:
     that is not a path character is encoded again (as UTF-8).
     """
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    if _ALREADY_SAFE.fullmatch(data):  # the common case, on the ingest hot path
+        return data.decode("ascii")
     return _encode(data, _PATH_SAFE)
 
 
@@ -101,6 +104,8 @@ def hides_dot_segment(segment: str) -> bool:
 
 def sub_path_problem(sub_path: str) -> str | None:
     """Why an encoded sub-path may not be forwarded (ingest answers 400), or None."""
+    if "." not in sub_path and "%" not in sub_path:
+        return None  # no dot and no escape: nothing to hide a dot segment or a NUL in
     if any(hides_dot_segment(segment) for segment in sub_path.split("/")):
         return "the sub-path may not contain dot segments (. or .., encoded or not)"
     if "\x00" in _decoded_fully(sub_path):
