@@ -3,6 +3,7 @@ from celery.signals import worker_ready, worker_shutdown
 from django.db import transaction
 
 from deliveries import engine, forwarding, health
+from monitoring.autopause import resumed
 
 
 @worker_ready.connect
@@ -42,6 +43,7 @@ def release_held(endpoint) -> int:
     """After a resume: held events become due, and a worker is woken once
     the caller commits."""
     released = forwarding.release_held(endpoint)
+    resumed(endpoint)
     transaction.on_commit(forward_due.delay)
     return released
 
