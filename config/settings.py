@@ -240,6 +240,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One schema name for alert types, used by alerts and channels alike.
+    "ENUM_NAME_OVERRIDES": {"AlertTypeEnum": "monitoring.models.AlertType"},
 }
 
 # Monitoring: detector thresholds (README "Monitoring" lists each one).
