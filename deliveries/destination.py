@@ -45,6 +45,7 @@ _QUERY_SAFE = _PATH_SAFE + b"?"
 _ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
 _ALREADY_SAFE = re.compile(rb"[A-Za-z0-9/:@!$&'()*+,;=._~-]*")
 _DOTS = {".", ".."}
+_SEPARATORS = re.compile(r"[/\\]")
 
 
 def _encode(raw: bytes, safe: bytes) -> str:
@@ -90,25 +91,30 @@ def _decoded_fully(segment: str) -> str:
     return segment
 
 
+def _hides_dots(decoded: str) -> bool:
+    # Servers split on "\\" as well as "/", and Tomcat reads "..;x" as "..".
+    return any(piece.split(";", 1)[0] in _DOTS for piece in _SEPARATORS.split(decoded))
+
+
 def hides_dot_segment(segment: str) -> bool:
     """Whether a destination server could read this segment as `.` or `..`.
 
     Counts `%2e%2e`, a `..` behind an encoded `/` or a backslash, and
     Tomcat's `..;params`, not only a plain `..`.
     """
-    for piece in re.split(r"[/\\]", _decoded_fully(segment)):
-        if piece.split(";", 1)[0] in _DOTS:
-            return True
-    return False
+    return _hides_dots(_decoded_fully(segment))
 
 
 def sub_path_problem(sub_path: str) -> str | None:
     """Why an encoded sub-path may not be forwarded (ingest answers 400), or None."""
     if "." not in sub_path and "%" not in sub_path:
         return None  # no dot and no escape: nothing to hide a dot segment or a NUL in
-    if any(hides_dot_segment(segment) for segment in sub_path.split("/")):
+    # Decoding the whole path at once also splits at an encoded "/", as a
+    # server that decodes before routing would.
+    decoded = _decoded_fully(sub_path) if "%" in sub_path else sub_path
+    if _hides_dots(decoded):
         return "the sub-path may not contain dot segments (. or .., encoded or not)"
-    if "\x00" in _decoded_fully(sub_path):
+    if "\x00" in decoded:
         return "the sub-path contains a NUL byte"
     return None
 
