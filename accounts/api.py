@@ -5,6 +5,7 @@ also counts failed passwords per account and per address (django-axes), the
 same count the login form and the admin login share.
 """
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, Throttled
@@ -58,7 +59,12 @@ class TokenRotateView(TokenRefreshView):
         responses={200: TokenRefreshSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except get_user_model().DoesNotExist:
+            # simplejwt looks the token's user up with .get(): a deleted
+            # account would otherwise be a 500.
+            raise AuthenticationFailed("No active account found for the given token.") from None
 
 
 class LogoutView(TokenViewBase):

@@ -2,6 +2,7 @@ from celery import shared_task
 from django.db import transaction
 
 from deliveries import forwarding, health
+from monitoring.autopause import resumed
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -34,6 +35,7 @@ def release_held(endpoint) -> int:
     """After a resume: held events become due, and the sweeper is woken once
     the caller commits (it cannot look before they are due)."""
     released = forwarding.release_held(endpoint)
+    resumed(endpoint)
     transaction.on_commit(sweep_due.delay)
     return released
 

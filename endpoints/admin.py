@@ -20,6 +20,7 @@ class EndpointAdmin(admin.ModelAdmin):
         "public_id", "ingest_token", "health", "created_at", "updated_at", "verification_scheme",
         "verification_mode", "verification_options", "dedup_window_seconds", "dedup_action",
         "previous_secret_expires_at",
+        "report_token", "paused_reason",
     ]
     date_hierarchy = "created_at"
 
