@@ -197,7 +197,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How long a claimed or enqueued delivery may stay silent before the sweeper
 # assumes its worker or its broker message was lost and sends it again.
+# Never shorter than an endpoint's timeout plus a margin (deliveries/claims.py).
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 90, minimum=1)
+# The forwarding engine of each worker process (deliveries/engine.py).
+DELIVERY_CONCURRENCY = env_int("DELIVERY_CONCURRENCY", 200, minimum=1)
+DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT", 10, minimum=1)
+DELIVERY_POLL_SECONDS = env_float("DELIVERY_POLL_SECONDS", 0.25)
+HEALTH_REFRESH_SECONDS = env_float("HEALTH_REFRESH_SECONDS", 1.0)
 RESPONSE_BODY_LIMIT = 64 * 1024
 # Bulk replays: events per batch (the unit of resumption) and how many of a
 # batch are sent at once.
@@ -234,6 +240,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One schema name for alert types, used by alerts and channels alike.
+    "ENUM_NAME_OVERRIDES": {"AlertTypeEnum": "monitoring.models.AlertType"},
 }
 
 # Monitoring: detector thresholds (README "Monitoring" lists each one).
@@ -262,6 +270,19 @@ MONITOR = {
     "LATENCY_MIN_ATTEMPTS": env_int("MONITOR_LATENCY_MIN_ATTEMPTS", 20, minimum=1),
     "LATENCY_FLOOR_MS": env_int("MONITOR_LATENCY_FLOOR_MS", 200, minimum=0),
 }
+# Email notifications: printed to the console under `make run` (DEBUG) unless
+# an SMTP server is configured (Django's EMAIL_HOST, EMAIL_PORT, ... variables).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hookline@localhost")
 MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 1024 * 1024, minimum=1)
 # Anonymous test sessions (testsessions/)
 TEST_SESSION_TTL_SECONDS = env_int("TEST_SESSION_TTL_SECONDS", 24 * 3600, minimum=60)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("", include("endpoints.urls")),
     path("", include("events.urls")),
+    path("", include("monitoring.urls")),
     path("", include("replays.urls")),
     path("", include("testsessions.urls")),
 ]

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from deliveries import forwarding
+from deliveries import engine
 from deliveries.models import DeliveryAttempt, Outcome
 from endpoints.models import Endpoint, Health
 from events.models import Event, EventStatus
@@ -39,7 +39,7 @@ def attempt_at(endpoint: Endpoint, moment, outcome: str) -> None:
 
 def test_a_410_gone_pauses_the_endpoint_at_once_with_a_reason(destination, receiver) -> None:
     receiver.script(Reply(410))
-    forwarding.forward(make_event(destination, next_attempt_at=timezone.now()).pk)
+    engine.forward(make_event(destination, next_attempt_at=timezone.now()).pk)
     destination.refresh_from_db()
     assert destination.paused
     assert "410 Gone" in destination.paused_reason
@@ -47,7 +47,7 @@ def test_a_410_gone_pauses_the_endpoint_at_once_with_a_reason(destination, recei
     assert alert.state == AlertState.OPEN
 
     held = make_event(destination, next_attempt_at=timezone.now())
-    forwarding.forward(held.pk)
+    engine.forward(held.pk)
     held.refresh_from_db()
     assert held.status == EventStatus.HELD
     assert len(receiver.requests) == 1  # nothing more reached the gone destination
