@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from config.ids import PublicIdConverter
+from monitoring.metrics import metrics
 
 register_converter(PublicIdConverter, "pid")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
+    path("metrics", metrics, name="metrics"),
     path("", include("endpoints.urls")),
     path("", include("events.urls")),
     path("", include("monitoring.urls")),
