@@ -3,9 +3,11 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api_fields import STRICT_FIELD_MAPPING, IntegerField, TextField
 from endpoints.models import ApiKey, Endpoint
 from endpoints.validation import (
     MAX_RETRIES,
+    MAX_RETRY_DELAY,
     validate_destination_url,
     validate_rate_limit,
     validate_response_content_type,
@@ -18,7 +20,7 @@ from endpoints.validation import (
 @extend_schema_field(
     {
         "type": "array",
-        "items": {"type": "integer", "minimum": 1},
+        "items": {"type": "integer", "minimum": 1, "maximum": MAX_RETRY_DELAY},
         "minItems": 1,
         "maxItems": MAX_RETRIES,
         "description": "Delays in seconds between failed attempts.",
@@ -30,19 +32,20 @@ class RetryScheduleField(serializers.JSONField):
 
 
 class EndpointSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = STRICT_FIELD_MAPPING
     id = serializers.CharField(source="public_id", read_only=True)
     ingest_url = serializers.CharField(read_only=True)
     destination_url = serializers.URLField(
         max_length=2000, allow_null=True, allow_blank=True, required=False, validators=[validate_destination_url]
     )
     retry_schedule = RetryScheduleField(required=False, validators=[validate_retry_schedule])
-    timeout_seconds = serializers.IntegerField(required=False, validators=[validate_timeout])
-    response_status = serializers.IntegerField(allow_null=True, required=False, validators=[validate_response_status])
+    timeout_seconds = IntegerField(required=False, validators=[validate_timeout])
+    response_status = IntegerField(allow_null=True, required=False, validators=[validate_response_status])
     signing_secret = serializers.CharField(read_only=True)
-    response_content_type = serializers.CharField(
+    response_content_type = TextField(
         max_length=200, allow_blank=True, required=False, validators=[validate_response_content_type]
     )
-    rate_limit = serializers.IntegerField(allow_null=True, required=False, validators=[validate_rate_limit])
+    rate_limit = IntegerField(allow_null=True, required=False, validators=[validate_rate_limit])
 
     class Meta:
         model = Endpoint
@@ -71,6 +74,7 @@ class EndpointSerializer(serializers.ModelSerializer):
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
+    serializer_field_mapping = STRICT_FIELD_MAPPING
     id = serializers.CharField(source="public_id", read_only=True)
 
     class Meta:
@@ -81,6 +85,8 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
 class ApiKeyCreatedSerializer(serializers.ModelSerializer):
     """The answer to a create: the only time the raw key is ever shown."""
+
+    serializer_field_mapping = STRICT_FIELD_MAPPING
 
     id = serializers.CharField(source="public_id", read_only=True)
     key = serializers.CharField(read_only=True, source="raw_key")

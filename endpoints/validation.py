@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 
+from config.schema import documents
 from deliveries.ssrf import check_url
 
 MAX_RETRIES = 20
@@ -27,23 +28,27 @@ def validate_retry_schedule(value: object) -> None:
             )
 
 
+@documents(minimum=TIMEOUT_RANGE[0], maximum=TIMEOUT_RANGE[1])
 def validate_timeout(value: int) -> None:
     low, high = TIMEOUT_RANGE
     if not low <= value <= high:
         raise ValidationError(f"Timeout must be between {low} and {high} seconds.")
 
 
+@documents(minimum=200, maximum=599)
 def validate_response_status(value: int | None) -> None:
     if value is not None and not 200 <= value <= 599:
         raise ValidationError("Response status must be an HTTP status from 200 to 599.")
 
 
+@documents(pattern="^[ -~]*$")
 def validate_response_content_type(value: str) -> None:
     # It becomes a response header: printable ASCII only, no line breaks.
     if value and not all(" " <= char <= "~" for char in value):
         raise ValidationError("Content type must be printable ASCII, e.g. text/plain; charset=utf-8.")
 
 
+@documents(minimum=1, maximum=100_000)
 def validate_rate_limit(value: int | None) -> None:
     if value is not None and not 1 <= value <= 100_000:
         raise ValidationError("Rate limit must be between 1 and 100000 requests per second, or empty for none.")

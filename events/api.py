@@ -39,7 +39,28 @@ class EventCursorPagination(CursorPagination):
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
+            # 404, not 400: any string is a well-formed cursor; this one names no page.
+            raise exceptions.NotFound({"cursor": ["Invalid cursor."]}) from None
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = f"Page size (default {self.page_size}); more than {self.max_page_size} returns {self.max_page_size}."
+            else:
+                parameter["description"] = "The `next` or `previous` link's cursor."
+        return parameters
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        # DRF would quietly fall back to the default for "abc" or 0; the
+        # schema promises a positive integer, so anything else is refused.
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise exceptions.ValidationError({"limit": ["Use a whole number from 1 (at most 200 are returned)."]})
+        return min(int(raw), self.max_page_size)
 
 
 def parse_since(value: str) -> datetime:
@@ -56,11 +77,16 @@ LIST_PARAMETERS = [
     OpenApiParameter("status", str, enum=EventStatus.values),
     OpenApiParameter(
         "since",
-        str,
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "pattern": "^evt_[a-z0-9]{1,40}$"},
+                {"type": "string", "maxLength": 0, "description": "Empty: no filter."},
+            ]
+        },
         description="An ISO 8601 time (events received at or after it) or an event id "
-        "(events received after that event).",
+        "(events received after that event; 404 when it is not one of yours).",
     ),
-    OpenApiParameter("limit", int, description="Page size, up to 200 (default 50)."),
 ]
 
 
@@ -127,7 +153,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
                 .first()
             )
             if anchor is None:
-                raise exceptions.ValidationError({"since": [f"No event {since!r}."]})
+                raise exceptions.NotFound({"since": [f"No event {since!r}."]})
             # Strictly after the anchor in list order, so ties on received_at
             # are split by id and no event is repeated or skipped.
             at = anchor["received_at"]
