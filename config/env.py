@@ -46,3 +46,13 @@ def env_float(name: str, default: float) -> float:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def proxy_ssl_header(name: str, raw: str) -> tuple[str, str] | None:
+    """`X-Forwarded-Proto` -> Django's ("HTTP_X_FORWARDED_PROTO", "https"); empty -> None."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not raw.replace("-", "").isalnum():
+        raise ImproperlyConfigured(f"{name} must be a header name such as X-Forwarded-Proto, got {raw!r}")
+    return "HTTP_" + raw.upper().replace("-", "_"), "https"

@@ -11,6 +11,12 @@ import time
 
 import redis
 
+from config.env import env_int
+
+# A WebSocket message is at most 64 KiB by contract; uvicorn's default (16 MiB)
+# would buffer a whole oversized frame before the consumer could refuse it.
+WS_MAX_SIZE = 65536
+
 
 def _check_redis(url: str) -> None:
     try:
@@ -26,7 +32,10 @@ def commands(port: str, web_workers: str, worker_concurrency: str) -> list[list[
          "--port", port, "--workers", web_workers, "--no-access-log", "--lifespan", "off",
          # Small JSON messages gain little from deflate; per-socket compressors
          # cost ~40 KiB of memory each and ~20 % of fan-out CPU (make bench).
-         "--ws-per-message-deflate", "false"],
+         "--ws-per-message-deflate", "false", "--ws-max-size", str(WS_MAX_SIZE),
+         # Connections + requests in flight per process (WebSockets included);
+         # past it uvicorn answers 503 instead of queueing without bound.
+         "--limit-concurrency", str(env_int("WEB_LIMIT_CONCURRENCY", 4096, minimum=1))],
         [python, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", worker_concurrency,
          "--without-gossip", "--without-mingle", "-l", "WARNING"],
         [python, "-m", "celery", "-A", "config", "beat", "-l", "WARNING",

@@ -7,7 +7,10 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from csp.constants import NONE, SELF
+
+from config.env import env_bool, env_float, env_int, env_list, env_str, proxy_ssl_header
+from config.hosts import check_base_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,6 +29,13 @@ MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1)
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
+# Ingest (README "Ingest hardening"). A different origin here makes that host
+# serve /in/ only, and the dashboard's host stop serving it.
+INGEST_BASE_URL = check_base_url("INGEST_BASE_URL", env_str("INGEST_BASE_URL", "") or PUBLIC_BASE_URL)
+MAX_URL_BYTES = env_int("MAX_URL_BYTES", 8192, minimum=256)
+MAX_HEADER_BYTES = env_int("MAX_HEADER_BYTES", 32768, minimum=1024)
+MAX_FORWARD_HOPS = env_int("MAX_FORWARD_HOPS", 5, minimum=1)
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -35,6 +45,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "axes",
+    "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -42,18 +55,25 @@ INSTALLED_APPS = [
     "events",
     "deliveries",
     "realtime",
+    "monitoring",
     "replays",
     "testsessions",
+    "accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files leave here, after the security headers are set.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the login views' failures (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -69,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.signup",
             ],
         },
     },
@@ -125,7 +146,6 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Every Redis key and channel of this installation starts with this prefix,
@@ -162,6 +182,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deliveries.tasks.refresh_idle_health",
         "schedule": 300.0,
     },
+    "monitoring-minute": {
+        "task": "monitoring.tasks.run_minute",
+        "schedule": env_float("MONITOR_INTERVAL_SECONDS", 60.0),
+    },
     "delete-expired-test-sessions": {
         "task": "testsessions.tasks.delete_expired",
         "schedule": env_float("TEST_SESSION_SWEEP_SECONDS", 60.0),
@@ -197,6 +221,10 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # A refresh token works once: a stolen copy dies with the first use by
+    # either side (accounts/ also blacklists them on logout and password change).
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hookline API",
@@ -210,10 +238,86 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Monitoring: detector thresholds (README "Monitoring" lists each one).
+MONITOR = {
+    # traffic_spike: the last minute above SPIKE_FACTOR x the trailing
+    # 10-minute average, and at least SPIKE_MIN events.
+    "SPIKE_FACTOR": env_float("MONITOR_SPIKE_FACTOR", 5.0),
+    "SPIKE_MIN": env_int("MONITOR_SPIKE_MIN", 10, minimum=1),
+    # traffic_drop: the last 5 minutes below DROP_RATIO x the hour before,
+    # when that hour averaged at least DROP_MIN_PER_MIN events a minute.
+    "DROP_RATIO": env_float("MONITOR_DROP_RATIO", 0.2),
+    "DROP_MIN_PER_MIN": env_float("MONITOR_DROP_MIN_PER_MIN", 5.0),
+    # Counted over the last WINDOW_MINUTES (timeouts, retries, reports...).
+    "WINDOW_MINUTES": env_int("MONITOR_WINDOW_MINUTES", 10, minimum=1),
+    "TIMEOUTS_MIN": env_int("MONITOR_TIMEOUTS_MIN", 3, minimum=1),
+    "TIMEOUTS_RATIO": env_float("MONITOR_TIMEOUTS_RATIO", 0.2),
+    "RETRY_STORM_REPEATS": env_int("MONITOR_RETRY_STORM_REPEATS", 3, minimum=2),
+    "SIGNATURE_FAILURES_MIN": env_int("MONITOR_SIGNATURE_FAILURES_MIN", 3, minimum=1),
+    "PROCESSING_FAILURES_MIN": env_int("MONITOR_PROCESSING_FAILURES_MIN", 3, minimum=1),
+    "PROCESSING_FAILURES_RATIO": env_float("MONITOR_PROCESSING_FAILURES_RATIO", 0.2),
+    "SLOW_PROCESSING_MIN": env_int("MONITOR_SLOW_PROCESSING_MIN", 3, minimum=1),
+    "SLOW_PROCESSING_RATIO": env_float("MONITOR_SLOW_PROCESSING_RATIO", 0.5),
+    # latency_degradation: p95 of the last hour above LATENCY_FACTOR x the
+    # 7-day p95, over at least LATENCY_MIN_ATTEMPTS attempts and LATENCY_FLOOR_MS.
+    "LATENCY_FACTOR": env_float("MONITOR_LATENCY_FACTOR", 2.0),
+    "LATENCY_MIN_ATTEMPTS": env_int("MONITOR_LATENCY_MIN_ATTEMPTS", 20, minimum=1),
+    "LATENCY_FLOOR_MS": env_int("MONITOR_LATENCY_FLOOR_MS", 200, minimum=0),
+}
+MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 1024 * 1024, minimum=1)
 # Anonymous test sessions (testsessions/)
 TEST_SESSION_TTL_SECONDS = env_int("TEST_SESSION_TTL_SECONDS", 24 * 3600, minimum=60)
 TEST_SESSIONS_PER_IP_PER_HOUR = env_int("TEST_SESSIONS_PER_IP_PER_HOUR", 10, minimum=1)
 TEST_SESSION_INGEST_RATE_LIMIT = env_int("TEST_SESSION_INGEST_RATE_LIMIT", 10, minimum=1)
+
+# Accounts and production hardening (accounts/, README "Security").
+SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", True)
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# django-axes counts failed logins in the database, so every server process
+# sees them: LOGIN_FAILURE_LIMIT failures lock out that account from every
+# address, and that address for every account, for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Tries during a lockout are not counted: it ends when Retry-After says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Requests per minute and address to the token endpoints, across processes.
+AUTH_REQUESTS_PER_MINUTE = env_int("AUTH_REQUESTS_PER_MINUTE", 30, minimum=1)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": REDIS_PREFIX,
+    }
+}
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+if PUBLIC_BASE_URL.startswith("https://") and not DEBUG:
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = True
+    SECURE_SSL_REDIRECT = True
+# Only behind a proxy that sets this header itself (e.g. X-Forwarded-Proto).
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header("SECURE_PROXY_SSL_HEADER", env_str("SECURE_PROXY_SSL_HEADER", ""))
+# The dashboard loads nothing from elsewhere and runs no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# WhiteNoise serves static files straight from the apps' folders (read once
+# at start): no collectstatic step and no STATIC_ROOT to keep in step.
+WHITENOISE_USE_FINDERS = True
 
 # Realtime
 WS_PING_SECONDS = env_float("WS_PING_SECONDS", 20.0)

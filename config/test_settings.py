@@ -15,6 +15,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("CHANNEL_PREFIX", f"hl-test-{_run}")
 os.environ.setdefault("CELERY_QUEUE", f"hl-test-{_run}")
 os.environ.setdefault("TEST_DATABASE_NAME", f"test_hookline_{_run}")
+# Every test client comes from 127.0.0.1; tests of the limit set their own.
+os.environ.setdefault("AUTH_REQUESTS_PER_MINUTE", "100000")
 
 from config.settings import *  # noqa: E402,F403
 

@@ -99,10 +99,13 @@ def hides_dot_segment(segment: str) -> bool:
     return False
 
 
-def unsafe_sub_path(sub_path: str) -> bool:
-    """Whether an encoded sub-path holds a dot segment or a NUL byte (ingest answers 400)."""
-    segments = sub_path.split("/")
-    return any(hides_dot_segment(segment) for segment in segments) or "\x00" in _decoded_fully(sub_path)
+def sub_path_problem(sub_path: str) -> str | None:
+    """Why an encoded sub-path may not be forwarded (ingest answers 400), or None."""
+    if any(hides_dot_segment(segment) for segment in sub_path.split("/")):
+        return "the sub-path may not contain dot segments (. or .., encoded or not)"
+    if "\x00" in _decoded_fully(sub_path):
+        return "the sub-path contains a NUL byte"
+    return None
 
 
 def _resolve_inside(segments: list[str]) -> list[str]:

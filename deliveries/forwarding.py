@@ -17,8 +17,10 @@ from deliveries import destination, outbound
 from deliveries.health import refresh_health
 from deliveries.models import DeliveryAttempt, Outcome
 from deliveries.schedule import next_retry_at
+from deliveries.signing import signature_header
 from endpoints.models import Endpoint, endpoint_group
 from events.models import Event, EventStatus
+from monitoring.hooks import observe_attempts
 from realtime.publish import publish_on_commit
 
 log = logging.getLogger(__name__)
@@ -76,9 +78,9 @@ def request_headers(event: Event, timestamp: int) -> dict[str, str]:
     headers = destination.forwarded_headers(event.headers)
     headers["webhook-id"] = event.public_id
     headers["webhook-timestamp"] = str(timestamp)
-    secret = event.endpoint.signing_secret
-    if secret:
-        headers["webhook-signature"] = outbound.sign(secret, event.public_id, timestamp, event.body_bytes)
+    signature = signature_header(event.endpoint, event.public_id, timestamp, event.body_bytes)
+    if signature:
+        headers["webhook-signature"] = signature
     return headers
 
 
@@ -156,6 +158,7 @@ def record(
         # event over after our lease ran out; theirs stands.
         log.warning("attempt %s of %s was not recorded: the claim was lost", attempt_no, event.public_id)
         return None
+    observe_attempts([attempt])
     return attempt
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from deliveries.models import DeliveryAttempt, Outcome
 from endpoints.models import Endpoint, Health, endpoint_group
 from events.models import Event
+from monitoring.hooks import health_changed
 from realtime import envelope
 from realtime.publish import publish_on_commit
 
@@ -49,6 +50,7 @@ def refresh_health(endpoint: Endpoint) -> bool:
         return False
     Endpoint.objects.filter(pk=endpoint.pk).update(health=health)
     endpoint.health = health
+    health_changed(endpoint, health)
     publish_on_commit(
         endpoint_group(endpoint.public_id), envelope.endpoint_status(endpoint.public_id, health, previous)
     )

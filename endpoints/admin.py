@@ -1,22 +1,27 @@
 from django.contrib import admin
-from django.db import models
 from django.http import HttpRequest
 
+from endpoints.forms import EndpointAdminForm
 from endpoints.models import ApiKey, Endpoint
 
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
+    form = EndpointAdminForm
     list_display = ["name", "public_id", "owner", "destination_url", "paused", "health", "created_at"]
     list_filter = ["paused", "health"]
     search_fields = ["name", "public_id", "owner__username", "destination_url"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
     # The encrypted secret is meaningless to read and dangerous to edit by hand.
-    exclude = ["signing_secret_encrypted"]
-    readonly_fields = ["public_id", "ingest_token", "health", "created_at", "updated_at"]
+    exclude = ["signing_secret_encrypted", "previous_signing_secret_encrypted", "verification_secret_encrypted"]
+    # Toolkit settings go through their validation in the API and the web form.
+    readonly_fields = [
+        "public_id", "ingest_token", "health", "created_at", "updated_at", "verification_scheme",
+        "verification_mode", "verification_options", "dedup_window_seconds", "dedup_action", "handshakes",
+        "rotation_overlap", "previous_secret_expires_at",
+    ]
     date_hierarchy = "created_at"
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(ApiKey)

@@ -4,10 +4,14 @@ from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from config.ids import PUBLIC_ID_REGEX
 from deliveries import tasks
+from endpoints.authentication import NotWithApiKey
 from endpoints.models import ApiKey, Endpoint
 from endpoints.serializers import ApiKeyCreatedSerializer, ApiKeySerializer, EndpointSerializer
 
@@ -29,6 +33,8 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     ),
     destroy=extend_schema(summary="Revoke an API key"),
 )
+# Not with an API key (403): see NotWithApiKey.
+@extend_schema(auth=[{"jwtAuth": []}, {"cookieAuth": []}])
 class ApiKeyViewSet(
     mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
@@ -37,6 +43,7 @@ class ApiKeyViewSet(
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = PUBLIC_ID_REGEX
+    permission_classes = [permissions.IsAuthenticated, NotWithApiKey]
 
     def get_queryset(self) -> QuerySet[ApiKey]:
         return ApiKey.objects.active().filter(owner=self.request.user).order_by("-created_at", "-id")
@@ -80,3 +87,16 @@ class EndpointViewSet(viewsets.ModelViewSet):
             endpoint = serializer.save()
             if was_paused and not endpoint.paused:
                 tasks.release_held(endpoint)
+
+    @extend_schema(
+        summary="Rotate the signing secret",
+        description="A new `signing_secret` now; the previous one keeps signing (both signatures in "
+        "`webhook-signature`) until `previous_secret_expires_at`, `rotation_overlap` seconds from now.",
+        request=None,
+        responses={200: EndpointSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, id: str) -> Response:
+        endpoint = self.get_object()
+        endpoint.rotate_signing_secret()
+        return Response(self.get_serializer(endpoint).data, status=status.HTTP_200_OK)

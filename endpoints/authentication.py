@@ -1,6 +1,6 @@
 """`X-API-Key: <key>` authentication for the REST API."""
 
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 from endpoints.models import ApiKey
 
@@ -19,3 +19,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return "X-API-Key"
+
+
+class NotWithApiKey(permissions.BasePermission):
+    """For managing API keys: a leaked key must not be able to mint the keys
+    that would outlive its own revocation. A JWT or a session is needed."""
+
+    message = "API keys cannot manage API keys; use a JWT access token or the dashboard."
+
+    def has_permission(self, request, view) -> bool:
+        return not isinstance(request.auth, ApiKey)

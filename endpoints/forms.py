@@ -3,9 +3,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 
-from endpoints.models import Endpoint, default_retry_schedule
+from endpoints.models import DEFAULT_MONITORING, Endpoint, default_retry_schedule
 from endpoints.validation import (
     validate_destination_url,
+    validate_monitoring,
     validate_rate_limit,
     validate_response_content_type,
     validate_response_status,
@@ -74,7 +75,7 @@ class EndpointForm(forms.ModelForm):
         help_text="Status answered to senders; empty for the default 200.",
     )
     response_content_type = forms.CharField(
-        required=False, max_length=200, validators=[validate_response_content_type], help_text="Content type of the custom answer, e.g. text/plain."
+        required=False, max_length=200, validators=[validate_response_content_type], help_text="Content type of the custom answer: application/json, text/plain, application/xml or text/xml, optionally with ; charset=utf-8."
     )
     response_body = forms.CharField(
         required=False,
@@ -113,3 +114,20 @@ class EndpointForm(forms.ModelForm):
         if cleaned.get("response_body") and cleaned.get("response_status") in (204, 304):
             self.add_error("response_body", "A 204 or 304 answer cannot carry a body.")
         return cleaned
+
+
+class EndpointAdminForm(EndpointForm):
+    """The Django admin's form: every field the UI form checks is checked the
+    same way (SSRF, retry schedule, content type, …), plus the rest of the model."""
+
+    monitoring = forms.JSONField(
+        required=False, validators=[validate_monitoring],
+        help_text="Detector settings (README, Monitoring); keys left out keep their defaults.",
+    )
+
+    class Meta(EndpointForm.Meta):
+        fields = "__all__"
+
+    def clean_monitoring(self) -> dict:
+        # As in the API: missing keys keep their defaults.
+        return {**DEFAULT_MONITORING, **(self.cleaned_data["monitoring"] or {})}

@@ -27,9 +27,41 @@ def new_ingest_token() -> str:
     return random_token(32)
 
 
+def new_report_token() -> str:
+    return random_token(32)
+
+
+DEFAULT_MONITORING = {
+    "expected_every_seconds": None,
+    "grace_seconds": 300,
+    "required_fields": [],
+    "max_body_bytes": None,
+    "latency_threshold_ms": 5000,
+    "auto_pause_after_seconds": 432000,
+}
+
+
+def default_monitoring() -> dict:
+    return dict(DEFAULT_MONITORING)
+
+
 def new_signing_secret() -> str:
     # Standard Webhooks: the part after the prefix is base64 of the HMAC key.
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class VerificationMode(models.TextChoices):
+    OFF = "off"
+    FLAG = "flag"
+    REJECT = "reject"
+
+
+class DedupAction(models.TextChoices):
+    FLAG = "flag"
+    DROP = "drop"
+
+
+DEFAULT_ROTATION_OVERLAP = 86400
 
 
 class Health(models.TextChoices):
@@ -59,6 +91,27 @@ class Endpoint(models.Model):
     # Ingest requests per second above which senders get 429; None: no limit.
     rate_limit = models.PositiveIntegerField(null=True, blank=True)
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.INACTIVE)
+    # Why the endpoint is paused when monitoring paused it ("" when a person did).
+    paused_reason = models.CharField(max_length=300, blank=True, default="")
+    report_token = models.CharField(max_length=64, unique=True, default=new_report_token, editable=False)
+    # Detector settings (README "Monitoring"); missing keys take DEFAULT_MONITORING.
+    monitoring = models.JSONField(default=default_monitoring)
+    # Inbound signature verification (events/verification.py); the secret is
+    # write-only in every interface and encrypted like the signing secret.
+    verification_scheme = models.CharField(max_length=16, blank=True, default="")
+    verification_mode = models.CharField(
+        max_length=8, choices=VerificationMode.choices, default=VerificationMode.OFF
+    )
+    verification_secret_encrypted = models.TextField(blank=True, default="")
+    # The generic "hmac" scheme's header, algorithm, encoding and prefix.
+    verification_options = models.JSONField(default=dict, blank=True)
+    dedup_window_seconds = models.PositiveIntegerField(default=0)
+    dedup_action = models.CharField(max_length=8, choices=DedupAction.choices, default=DedupAction.FLAG)
+    handshakes = models.BooleanField(default=False)
+    # Signing secret rotation: the previous secret still signs until it expires.
+    previous_signing_secret_encrypted = models.TextField(blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    rotation_overlap = models.PositiveIntegerField(default=DEFAULT_ROTATION_OVERLAP)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -83,8 +136,48 @@ class Endpoint(models.Model):
         self.signing_secret_encrypted = crypto.encrypt(value) if value else ""
 
     @property
+    def verification_secret(self) -> str:
+        return crypto.decrypt(self.verification_secret_encrypted) if self.verification_secret_encrypted else ""
+
+    @verification_secret.setter
+    def verification_secret(self, value: str) -> None:
+        self.verification_secret_encrypted = crypto.encrypt(value) if value else ""
+
+    @property
+    def previous_signing_secret(self) -> str:
+        """The secret replaced by the last rotation, while it still signs."""
+        expires = self.previous_secret_expires_at
+        if not self.previous_signing_secret_encrypted or expires is None or expires <= timezone.now():
+            return ""
+        return crypto.decrypt(self.previous_signing_secret_encrypted)
+
+    def rotate_signing_secret(self) -> None:
+        """A new secret now; the old one keeps signing for `rotation_overlap` seconds."""
+        if self.rotation_overlap and self.signing_secret_encrypted:
+            self.previous_signing_secret_encrypted = self.signing_secret_encrypted
+            self.previous_secret_expires_at = timezone.now() + timedelta(seconds=self.rotation_overlap)
+        else:
+            self.previous_signing_secret_encrypted = ""
+            self.previous_secret_expires_at = None
+        self.signing_secret = new_signing_secret()
+        self.save(
+            update_fields=[
+                "signing_secret_encrypted", "previous_signing_secret_encrypted", "previous_secret_expires_at",
+                "updated_at",
+            ]
+        )
+
+    @property
     def ingest_url(self) -> str:
-        return f"{settings.PUBLIC_BASE_URL}/in/{self.ingest_token}"
+        return f"{settings.INGEST_BASE_URL}/in/{self.ingest_token}"
+
+    @property
+    def report_url(self) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/m/{self.report_token}"
+
+    @property
+    def monitor_settings(self) -> dict:
+        return {**DEFAULT_MONITORING, **(self.monitoring or {})}
 
     @property
     def group_name(self) -> str:

@@ -1,14 +1,20 @@
 """API shapes for endpoints and the user's API keys."""
 
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from config.api_fields import STRICT_FIELD_MAPPING, IntegerField, TextField
-from endpoints.models import ApiKey, Endpoint
+from endpoints import toolkit
+from endpoints.models import DEFAULT_MONITORING, ApiKey, Endpoint
 from endpoints.validation import (
     MAX_RETRIES,
     MAX_RETRY_DELAY,
     validate_destination_url,
+    validate_monitoring,
     validate_rate_limit,
     validate_response_content_type,
     validate_response_status,
@@ -31,6 +37,117 @@ class RetryScheduleField(serializers.JSONField):
     "60" and 60.5 as they were sent, exactly as the web form does."""
 
 
+class _WholeEndpointField(serializers.Field):
+    """An object made of several model columns (source="*"); null is a value."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", required=False, **kwargs)
+
+    def run_validation(self, data: Any = empty) -> Any:
+        if data is empty:
+            return super().run_validation(data)
+        try:
+            return self.to_internal_value(data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
+STATS_SCHEMA = {
+    "type": "object",
+    "readOnly": True,
+    "properties": {
+        "events_per_min": {"type": "number"},
+        "success_rate_1h": {"type": "number", "nullable": True},
+        "p50_ms": {"type": "integer", "nullable": True},
+        "p95_ms": {"type": "integer", "nullable": True},
+        "processing_success_rate_1h": {"type": "number", "nullable": True},
+        "last_event_at": {"type": "string", "format": "date-time", "nullable": True},
+    },
+}
+
+
+@extend_schema_field(STATS_SCHEMA)
+class StatsField(serializers.Field):
+    """Read-only stats; computed once for every endpoint of a list page."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, endpoint: Endpoint) -> dict:
+        from monitoring.stats import for_endpoints
+
+        cache = self.context.setdefault("endpoint_stats", {})
+        if endpoint.pk not in cache:
+            root = self.root.instance
+            page = list(root) if isinstance(root, list | tuple) else [endpoint]
+            cache.update(for_endpoints([item.pk for item in page if item.pk not in cache] or [endpoint.pk]))
+        return cache[endpoint.pk]
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "properties": {
+            "scheme": {"type": "string", "enum": list(toolkit.SCHEMES), "nullable": True},
+            "secret": {"type": "string", "writeOnly": True},
+            "mode": {"type": "string", "enum": ["off", "flag", "reject"]},
+            "header": {"type": "string", "description": "hmac only: the header carrying the signature"},
+            "algorithm": {"type": "string", "enum": ["sha1", "sha256", "sha512"]},
+            "encoding": {"type": "string", "enum": ["hex", "base64"]},
+            "prefix": {"type": "string", "description": "hmac only, e.g. sha256="},
+            "secret_set": {"type": "boolean", "readOnly": True},
+        },
+    }
+)
+class VerificationField(_WholeEndpointField):
+    def to_representation(self, endpoint: Endpoint) -> dict[str, Any]:
+        return toolkit.verification_of(endpoint)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        return toolkit.clean_verification(data, self.parent.instance)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "window_seconds": {"type": "integer", "minimum": 0, "description": "0 turns deduplication off"},
+            "action": {"type": "string", "enum": ["flag", "drop"]},
+        },
+    }
+)
+class DedupField(_WholeEndpointField):
+    def to_representation(self, endpoint: Endpoint) -> dict[str, Any]:
+        return toolkit.dedup_of(endpoint)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        return toolkit.clean_dedup(data)
+
+
+def validate_rotation_overlap(value: int) -> None:
+    toolkit.clean_window(value, "rotation_overlap")
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Detector settings; a PATCH may send only the keys it changes.",
+        "properties": {
+            "expected_every_seconds": {"type": "integer", "nullable": True},
+            "grace_seconds": {"type": "integer"},
+            "required_fields": {"type": "array", "items": {"type": "string"}},
+            "max_body_bytes": {"type": "integer", "nullable": True},
+            "latency_threshold_ms": {"type": "integer"},
+            "auto_pause_after_seconds": {"type": "integer", "nullable": True},
+        },
+    }
+)
+class MonitoringField(serializers.JSONField):
+    def to_representation(self, value: dict) -> dict:
+        return {**DEFAULT_MONITORING, **(value or {})}
+
+
 class EndpointSerializer(serializers.ModelSerializer):
     serializer_field_mapping = STRICT_FIELD_MAPPING
     id = serializers.CharField(source="public_id", read_only=True)
@@ -46,6 +163,12 @@ class EndpointSerializer(serializers.ModelSerializer):
         max_length=200, allow_blank=True, required=False, validators=[validate_response_content_type]
     )
     rate_limit = IntegerField(allow_null=True, required=False, validators=[validate_rate_limit])
+    verification = VerificationField()
+    dedup = DedupField()
+    rotation_overlap = IntegerField(required=False, validators=[validate_rotation_overlap])
+    report_url = serializers.CharField(read_only=True)
+    monitoring = MonitoringField(required=False, validators=[validate_monitoring])
+    stats = StatsField()
 
     class Meta:
         model = Endpoint
@@ -60,13 +183,27 @@ class EndpointSerializer(serializers.ModelSerializer):
             "rate_limit",
             "signing_secret",
             "health",
+            "paused_reason",
+            "report_url",
+            "monitoring",
+            "stats",
             "response_status",
             "response_content_type",
             "response_body",
+            "verification",
+            "dedup",
+            "handshakes",
+            "rotation_overlap",
+            "previous_secret_expires_at",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["health", "created_at", "updated_at"]
+        read_only_fields = ["health", "paused_reason", "previous_secret_expires_at", "created_at", "updated_at"]
+
+    def validate_monitoring(self, value: dict) -> dict:
+        # A partial object changes only the keys it names.
+        current = self.instance.monitor_settings if self.instance else dict(DEFAULT_MONITORING)
+        return {**current, **value}
 
     def validate_destination_url(self, value: str | None) -> str | None:
         # An empty string means "no destination" (an inbox), stored as NULL.

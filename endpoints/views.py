@@ -1,13 +1,14 @@
 import shlex
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from deliveries.tasks import release_held
 from endpoints.forms import EndpointForm, SignupForm
-from endpoints.models import Endpoint, new_signing_secret
+from endpoints.models import Endpoint
 from events.models import Event
 
 RECENT_EVENTS = 50
@@ -30,13 +31,15 @@ def safe_next(request: HttpRequest) -> str:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    if not settings.SIGNUP_ENABLED:
+        raise Http404("Sign-up is closed on this installation.")
     next_page = safe_next(request)
     if request.user.is_authenticated:
         return redirect(next_page or "dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to Hookline, {user.username}.")
         # e.g. back to a test session to claim it
         return redirect(next_page or "dashboard")
@@ -190,9 +193,12 @@ def resume(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def rotate_secret(request: HttpRequest, public_id: str) -> HttpResponse:
     endpoint = owned_endpoint(request, public_id)
-    endpoint.signing_secret = new_signing_secret()
-    endpoint.save(update_fields=["signing_secret_encrypted", "updated_at"])
-    messages.success(request, "Signing secret rotated. Update your receiver to verify with the new one.")
+    endpoint.rotate_signing_secret()
+    if endpoint.previous_secret_expires_at:
+        stops = endpoint.previous_secret_expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        messages.success(request, f"Signing secret rotated. Requests carry both signatures until {stops}.")
+    else:
+        messages.success(request, "Signing secret rotated. Update your receiver to verify with the new one.")
     return redirect("endpoint_detail", public_id=endpoint.public_id)
 
 

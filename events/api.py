@@ -3,6 +3,7 @@
 import re
 from datetime import datetime, timezone as dt_timezone
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -18,6 +19,7 @@ from config.ids import PUBLIC_ID_REGEX, is_public_id
 from deliveries.models import DeliveryAttempt
 from deliveries.serializers import DeliveryAttemptSerializer
 from endpoints.models import Endpoint
+from events import filters
 from events.models import Event, EventStatus
 from events.serializers import EventDetailSerializer, EventSummarySerializer
 from replays import single
@@ -87,6 +89,11 @@ LIST_PARAMETERS = [
         description="An ISO 8601 time (events received at or after it) or an event id "
         "(events received after that event; 404 when it is not one of yours).",
     ),
+    OpenApiParameter("event_type", str, description="Only events of this type (e.g. `charge.succeeded`)."),
+    OpenApiParameter("verdict", str, enum=filters.VERDICTS, description="Only events with this signature verdict."),
+    OpenApiParameter("q", str, description="Text in a header value or the first 64 KiB of the body."),
+    OpenApiParameter("received_after", str, description="ISO 8601; events received at or after it."),
+    OpenApiParameter("received_before", str, description="ISO 8601; events received before it."),
 ]
 
 
@@ -120,7 +127,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         )
         if self.action == "list":
             # Bodies can be megabytes each; the list never shows them.
-            return self.filter_list(events.defer("body", "headers"))
+            return self.filter_list(events.defer("body", "headers", "search_text"))
         if self.action == "retrieve":
             return events.prefetch_related(Prefetch("deliveries", DeliveryAttempt.objects.order_by("attempt", "id")))
         return events
@@ -141,7 +148,10 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
             events = events.filter(status=event_status)
         if since := params.get("since"):
             events = events.filter(self.since_filter(since))
-        return events
+        try:
+            return filters.filter_events(events, params)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from None
 
     def since_filter(self, since: str) -> Q:
         if since.startswith("evt_"):

@@ -18,7 +18,10 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from deliveries.destination import encode_sub_path
 from endpoints.models import Endpoint, Health, endpoint_group
+from endpoints.validation import allowed_response_content_type
+from events import limits
 from events.batcher import Batcher
 from events.store import Arrival, Stored, make_store
 
@@ -40,6 +43,7 @@ def batcher() -> Batcher[Arrival, Stored]:
 
 async def _after_commit(stored: list[Stored]) -> None:
     from deliveries.tasks import forward_events
+    from monitoring.intake import observe_arrivals
     from realtime import envelope
     from realtime.publish import publish_many
 
@@ -52,6 +56,10 @@ async def _after_commit(stored: list[Stored]) -> None:
     await publish_many(
         [(endpoint_group(s.endpoint.public_id), envelope.event_received(s.event.summary())) for s in stored]
     )
+    try:
+        await observe_arrivals(stored)
+    except Exception:  # monitoring must never cost a webhook
+        log.exception("monitoring could not count %d stored events", len(stored))
     idle = {s.endpoint.pk: s.endpoint for s in stored if s.endpoint.health == Health.INACTIVE}
     if idle:
         await sync_to_async(_wake_up_health, thread_sensitive=False)(list(idle.values()))
@@ -98,8 +106,16 @@ def after_commit() -> AfterCommit:
     return _after
 
 
+# On every answer: a custom body is never sniffed into HTML, and even an
+# XML body with XHTML script runs nowhere (opaque origin, no script, no fetch).
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", b"sandbox; default-src 'none'"),
+)
+
+
 async def _send(send, status: int, body: bytes, content_type: bytes = b"application/json", extra=()) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *extra]
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS, *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -132,19 +148,30 @@ async def _read_body(scope, receive, limit: int) -> bytes | None:
 _TOKEN = re.compile(r"[a-z0-9]{32}")
 
 
-def _parse_path(path: str) -> tuple[str, str] | None:
-    """(token, sub-path), or None when the token cannot be one of ours."""
-    token, _, sub = path[len("/in/"):].partition("/")
-    if _TOKEN.fullmatch(token) is None:
+def _parse_path(scope) -> tuple[str, str] | None:
+    """(token, sub-path), or None when the token cannot be one of ours.
+
+    From `raw_path`, so the sub-path keeps the sender's percent-encoding
+    (`%2F`, `%3F`, `%23` stay what they are) and is forwarded as sent.
+    """
+    raw = scope.get("raw_path") or scope["path"].encode()
+    if not raw.startswith(b"/in/"):
         return None
-    return token, sub
+    token, _, sub = raw[len(b"/in/"):].partition(b"/")
+    if _TOKEN.fullmatch(token.decode("latin-1")) is None:
+        return None
+    return token.decode("ascii"), encode_sub_path(sub)
 
 
 async def receive_webhook(scope, receive, send) -> None:
     received_at = timezone.now()
-    parsed = _parse_path(scope["path"])
+    parsed = _parse_path(scope)
     if parsed is None:
         await _send(send, 404, _error("Unknown ingest URL."))
+        return
+    refused = limits.refusal(scope, parsed[1])
+    if refused:
+        await _send(send, refused[0], _error(refused[1]), extra=[(b"connection", b"close")])
         return
     try:
         body = await _read_body(scope, receive, settings.MAX_BODY_BYTES)
@@ -185,10 +212,14 @@ async def receive_webhook(scope, receive, send) -> None:
             extra=[(b"retry-after", b"1")],
         )
         return
-    if stored.event is None:
+    if stored.event is None and stored.answer is None:
         await _send(send, 404, _error("Unknown ingest URL."))
         return
-    after_commit().add(stored)
+    if stored.event is not None:
+        after_commit().add(stored)
+    if stored.answer is not None:  # a handshake, a rejected signature, a dropped duplicate
+        await _send(send, stored.answer.status, stored.answer.body, stored.answer.content_type)
+        return
     await _respond(send, stored)
 
 
@@ -199,8 +230,8 @@ async def _respond(send, stored: Stored) -> None:
             send,
             endpoint.response_status or 200,
             endpoint.response_body.encode(),
-            # Validated as printable ASCII on save; "replace" keeps an old row from failing.
-            (endpoint.response_content_type or "text/plain; charset=utf-8").encode("ascii", "replace"),
+            # A row saved before content types were restricted answers as text.
+            allowed_response_content_type(endpoint.response_content_type).encode("ascii"),
             extra=[(b"x-hookline-event-id", stored.event.public_id.encode())],
         )
         return

@@ -17,6 +17,11 @@ class EventStatus(models.TextChoices):
     RETRYING = "retrying"
     DELIVERED = "delivered"
     FAILED = "failed"
+    # Refused by signature verification in reject mode: kept to inspect, never forwarded.
+    REJECTED = "rejected"
+
+
+UNCHECKED = {"scheme": None, "verdict": "unchecked", "detail": "The endpoint does not verify signatures."}
 
 
 class Event(models.Model):
@@ -46,6 +51,17 @@ class Event(models.Model):
     attempt_count = models.PositiveIntegerField(default=0)
     # Failed attempts since the last (re)play: indexes retry_schedule.
     retry_index = models.PositiveIntegerField(default=0)
+    # What ingest learned about the request (events/inspection.py).
+    event_type = models.CharField(max_length=255, null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, default="")
+    # {"scheme", "verdict", "detail"}; NULL when the endpoint verifies nothing.
+    signature = models.JSONField(null=True, blank=True)
+    duplicate_of = models.CharField(max_length=40, null=True, blank=True)
+    # The provider whose URL check ingest answered itself ("" for webhooks).
+    handshake = models.CharField(max_length=16, blank=True, default="")
+    # Header values and the start of the body as text, for `q` (a trigram
+    # index in PostgreSQL: see the migration).
+    search_text = models.TextField(blank=True, default="")
     # The event this one is an edited copy of (a replay with a new body or
     # headers); NULL for everything that arrived from a sender. Indexed only
     # where set (see Meta): ingest never pays for it.
@@ -95,6 +111,10 @@ class Event(models.Model):
         except ValueError:
             return None
 
+    @property
+    def signature_report(self) -> dict:
+        return self.signature or UNCHECKED
+
     def summary(self) -> dict:
         return {
             "id": self.public_id,
@@ -103,4 +123,7 @@ class Event(models.Model):
             "size": self.size,
             "status": self.status,
             "received_at": self.received_at.isoformat(),
+            "event_type": self.event_type,
+            "signature": self.signature_report,
+            "duplicate_of": self.duplicate_of,
         }

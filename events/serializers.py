@@ -4,12 +4,28 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from deliveries.serializers import DeliveryAttemptSerializer, HeaderListField
-from events.models import Event
+from events.models import UNCHECKED, Event
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "scheme": {"type": "string", "nullable": True},
+            "verdict": {"type": "string", "enum": ["valid", "invalid", "missing", "unchecked"]},
+            "detail": {"type": "string"},
+        },
+    }
+)
+class SignatureField(serializers.Field):
+    def to_representation(self, value: dict | None) -> dict:
+        return value or UNCHECKED
 
 
 class EventSummarySerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     endpoint = serializers.CharField(source="endpoint.public_id", read_only=True)
+    signature = SignatureField(read_only=True)
     replay_of = serializers.SerializerMethodField()
 
     class Meta:
@@ -27,7 +43,12 @@ class EventSummarySerializer(serializers.ModelSerializer):
             "received_at",
             "attempt_count",
             "next_attempt_at",
+            "event_type",
+            "sha256",
+            "signature",
+            "duplicate_of",
             "replay_of",
+            "handshake",
         ]
         read_only_fields = fields
 

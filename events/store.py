@@ -14,6 +14,7 @@ event looks like.
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +23,8 @@ from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
 
 from endpoints.models import Endpoint
-from events import ratelimit
+from events import dedup, inspection, ratelimit
+from events.answers import Answer
 from events.models import Event, EventStatus
 
 
@@ -45,6 +47,8 @@ class Stored:
     wake: bool = False
     limited: bool = False
     rejected: str = ""  # the database refused this row (e.g. a NUL byte)
+    answer: Answer | None = None  # answered by ingest itself (handshake, signature, duplicate)
+    dedup_key: str = ""
 
 
 def _content_type(headers: list[list[str]]) -> str:
@@ -68,6 +72,7 @@ def wanted_allowances(arrivals: list[Arrival], endpoints: dict[str, Endpoint]) -
 def plan(arrivals: list[Arrival], endpoints: dict[str, Endpoint], allowed: dict[int, int]) -> list[Stored]:
     """One Stored per arrival, in order; its Event is built but not saved."""
     results: list[Stored] = []
+    now = time.time()
     for arrival in arrivals:
         endpoint = endpoints.get(arrival.token)
         if endpoint is None:
@@ -95,7 +100,13 @@ def plan(arrivals: list[Arrival], endpoints: dict[str, Endpoint], allowed: dict[
             next_attempt_at=due,
             enqueued_at=due,
         )
-        results.append(Stored(event=event, endpoint=endpoint, wake=forwards))
+        found = inspection.inspect(event, endpoint, now)
+        results.append(
+            Stored(
+                event=event, endpoint=endpoint, wake=forwards and found.forwards, answer=found.answer,
+                dedup_key=found.dedup_key,
+            )
+        )
     return results
 
 
@@ -131,11 +142,17 @@ def _store_sync_retrying(arrivals: list[Arrival]) -> list[Stored]:
 
 
 def store_sync_once(arrivals: list[Arrival]) -> list[Stored]:
-    with transaction.atomic():
-        tokens = {arrival.token for arrival in arrivals}
-        endpoints = {e.ingest_token: e for e in Endpoint.objects.filter(ingest_token__in=tokens)}
-        results = plan(arrivals, endpoints, ratelimit.allowances(wanted_allowances(arrivals, endpoints)))
-        Event.objects.bulk_create([stored.event for stored in results if stored.event is not None])
+    claimed: list[str] = []
+    try:
+        with transaction.atomic():
+            tokens = {arrival.token for arrival in arrivals}
+            endpoints = {e.ingest_token: e for e in Endpoint.objects.filter(ingest_token__in=tokens)}
+            results = plan(arrivals, endpoints, ratelimit.allowances(wanted_allowances(arrivals, endpoints)))
+            claimed = dedup.claim(results)
+            Event.objects.bulk_create([stored.event for stored in results if stored.event is not None])
+    except BaseException:
+        dedup.release(claimed)
+        raise
     return results
 
 
@@ -148,8 +165,8 @@ _ENDPOINT_FIELDS = tuple(
     if field.attname
     in {
         "id", "public_id", "ingest_token", "destination_url", "paused", "response_status",
-        "response_content_type", "response_body", "rate_limit", "health",
-    }
+        "response_content_type", "response_body", "rate_limit", "health", "monitoring",
+    } | inspection.ENDPOINT_FIELDS
 )
 _TOKEN_INDEX = _ENDPOINT_FIELDS.index("ingest_token")
 _ENDPOINT_SQL = (
@@ -158,7 +175,7 @@ _ENDPOINT_SQL = (
 _EVENT_FIELDS = (
     "endpoint_id", "public_id", "method", "path", "query", "headers", "body", "size", "source_ip",
     "content_type", "received_at", "status", "next_attempt_at", "enqueued_at", "attempt_count", "retry_index",
-)
+) + inspection.EVENT_FIELDS
 _INSERT_SQL = (
     f"INSERT INTO {Event._meta.db_table} ({', '.join(_EVENT_FIELDS)}) "
     f"VALUES ({', '.join('%s' for _ in _EVENT_FIELDS)}) RETURNING id"
@@ -170,7 +187,7 @@ def _row(event: Event) -> tuple:
         event.endpoint_id, event.public_id, event.method, event.path, event.query, json.dumps(event.headers),
         event.body, event.size, event.source_ip, event.content_type, event.received_at, event.status,
         event.next_attempt_at, event.enqueued_at, 0, 0,
-    )
+    ) + inspection.row(event)
 
 
 class PostgresStore:
@@ -220,22 +237,31 @@ class PostgresStore:
 
     async def _store_once(self, arrivals: list[Arrival]) -> list[Stored]:
         pool = await self._connection_pool()
-        async with pool.connection() as conn:  # one transaction, committed on leaving
-            cursor = await conn.execute(_ENDPOINT_SQL, [list({a.token for a in arrivals})])
-            endpoints = {
-                row[_TOKEN_INDEX]: Endpoint.from_db("default", _ENDPOINT_FIELDS, row) for row in await cursor.fetchall()
-            }
-            wanted = wanted_allowances(arrivals, endpoints)
-            allowed = await asyncio.to_thread(ratelimit.allowances, wanted) if wanted else {}
-            results = plan(arrivals, endpoints, allowed)
-            events = [stored.event for stored in results if stored.event is not None]
-            if events:
-                async with conn.cursor() as insert:
-                    # executemany pipelines the statements: one round trip.
-                    await insert.executemany(_INSERT_SQL, [_row(event) for event in events], returning=True)
-                    for event in events:
-                        event.pk = (await insert.fetchone())[0]
-                        insert.nextset()
+        claimed: list[str] = []
+        try:
+            async with pool.connection() as conn:  # one transaction, committed on leaving
+                cursor = await conn.execute(_ENDPOINT_SQL, [list({a.token for a in arrivals})])
+                endpoints = {
+                    row[_TOKEN_INDEX]: Endpoint.from_db("default", _ENDPOINT_FIELDS, row)
+                    for row in await cursor.fetchall()
+                }
+                wanted = wanted_allowances(arrivals, endpoints)
+                allowed = await asyncio.to_thread(ratelimit.allowances, wanted) if wanted else {}
+                results = plan(arrivals, endpoints, allowed)
+                if dedup.wanted(results):
+                    claimed = await asyncio.to_thread(dedup.claim, results)
+                events = [stored.event for stored in results if stored.event is not None]
+                if events:
+                    async with conn.cursor() as insert:
+                        # executemany pipelines the statements: one round trip.
+                        await insert.executemany(_INSERT_SQL, [_row(event) for event in events], returning=True)
+                        for event in events:
+                            event.pk = (await insert.fetchone())[0]
+                            insert.nextset()
+        except BaseException:
+            if claimed:
+                await asyncio.to_thread(dedup.release, claimed)
+            raise
         return results
 
 

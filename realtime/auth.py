@@ -2,9 +2,10 @@
 
 A `?token=` (JWT access token or `hl_…` API key) works from any origin: a
 script has no ambient credentials an attacker could borrow. The session
-cookie is ambient, so it counts only when the `Origin` is one of ours;
-otherwise any page the user visits could open the socket as them
-(cross-site WebSocket hijacking).
+cookie is ambient, so it counts only when the `Origin` passes Django's CSRF
+origin rule; otherwise any page the user visits, even one on another port
+of the same host, could open the socket as them (cross-site WebSocket
+hijacking).
 """
 
 from dataclasses import dataclass
@@ -14,12 +15,14 @@ from channels.auth import get_user
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from endpoints.models import ApiKey
+from realtime.internal import session_group
 
 API_KEY_PREFIX = "hl_"
 
@@ -31,6 +34,8 @@ class Principal:
     api_key_id: str | None = None
     # Epoch seconds after which a JWT no longer holds; the socket closes then.
     expires_at: float | None = None
+    # Group of the session that opened the socket; its logout closes the socket.
+    session_group: str | None = None
 
 
 async def authenticate(scope: dict) -> Principal | None:
@@ -39,11 +44,11 @@ async def authenticate(scope: dict) -> Principal | None:
         if token.startswith(API_KEY_PREFIX):
             return await _from_api_key(token)
         return await _from_jwt(token)
-    if not origin_allowed(header(scope, b"origin")):
+    if not origin_allowed(scope):
         return None
     user = await get_user(scope)
     if user.is_authenticated and user.is_active:
-        return Principal(user_id=user.pk)
+        return Principal(user_id=user.pk, session_group=session_group(scope["session"].session_key))
     return None
 
 
@@ -67,18 +72,68 @@ def allowed_hosts() -> list[str]:
     return list(settings.ALLOWED_HOSTS)
 
 
-def origin_allowed(origin: bytes | None) -> bool:
-    if not origin:
+def origin_allowed(scope: dict) -> bool:
+    """Django's CSRF origin check (CsrfViewMiddleware._origin_verified).
+
+    The whole Origin (scheme, host, port) must be the socket's own origin,
+    built from a Host that ALLOWED_HOSTS accepts, or a CSRF_TRUSTED_ORIGINS
+    entry. Matching the Origin's host name against ALLOWED_HOSTS instead
+    would let any port of the host in, and everything in with `*`.
+    """
+    raw = header(scope, b"origin")
+    if not raw:
         return False
+    origin = raw.decode("latin-1")
+    own = own_origin(scope)
+    if own is not None and origin == own:
+        return True
+    return origin_trusted(origin)
+
+
+def own_origin(scope: dict) -> str | None:
+    raw = header(scope, b"host")
+    if not raw:
+        return None
+    host = raw.decode("latin-1")
+    domain, _port = split_domain_port(host)
+    if not domain or not validate_host(domain, allowed_hosts()):
+        return None
+    return f"{'https' if is_secure(scope) else 'http'}://{host}"
+
+
+def is_secure(scope: dict) -> bool:
+    # As HttpRequest.is_secure: a configured proxy header decides when sent.
+    if settings.SECURE_PROXY_SSL_HEADER:
+        meta_name, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        name = meta_name.removeprefix("HTTP_").replace("_", "-").lower().encode("latin-1")
+        value = header(scope, name)
+        if value is not None:
+            return value.decode("latin-1").split(",", 1)[0].strip() == secure_value
+    return scope.get("scheme") in ("wss", "https")
+
+
+def origin_trusted(origin: str) -> bool:
+    trusted = settings.CSRF_TRUSTED_ORIGINS
+    if origin in trusted:
+        return True
     try:
-        host = urlsplit(origin.decode("latin-1")).hostname
+        parsed = urlsplit(origin)
     except ValueError:
         return False
-    if not host:  # includes the literal "null" origin of sandboxed pages
-        return False
-    if ":" in host:
-        host = f"[{host}]"
-    return validate_host(host, allowed_hosts())
+    # Entries like "https://*.example.com" allow that domain's subdomains.
+    for entry in trusted:
+        if "*" in entry:
+            allowed = urlsplit(entry)
+            if allowed.scheme == parsed.scheme and is_same_domain(parsed.netloc, allowed.netloc.removeprefix("*")):
+                return True
+    return False
+
+
+@database_sync_to_async
+def session_active(scope: dict) -> bool:
+    """False once the session logged out (its row is gone)."""
+    session = scope["session"]
+    return bool(session.session_key) and session.exists(session.session_key)
 
 
 @database_sync_to_async

@@ -2,7 +2,7 @@
 
 Close codes: 1000 normal, and also for a client silent for WS_IDLE_SECONDS
 (it stopped answering pings: nothing to tell it); 4001 missing, invalid,
-expired or revoked credentials; 4002 a frame that is not a valid JSON
+expired or revoked credentials (a logged-out session included); 4002 a frame that is not a valid JSON
 request; 4029 too many connections for one user. Refusals accept first and
 then close, so browsers see the code instead of a bare handshake failure.
 
@@ -26,7 +26,7 @@ from django.conf import settings
 from config.ids import is_public_id
 from endpoints.models import Endpoint, endpoint_group, user_group
 from realtime import connections, internal, replay
-from realtime.auth import Principal, api_key_active, authenticate
+from realtime.auth import Principal, api_key_active, authenticate, session_active
 from realtime.envelope import envelope
 from realtime.outbox import Outbox
 
@@ -108,6 +108,12 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             # A revocation committed between authenticate() and joining the
             # key's group was announced to nobody; look once more.
             if not await api_key_active(principal.api_key_id):
+                await self._refuse(CLOSE_UNAUTHORIZED)
+                return
+        if principal.session_group:
+            await self._group_add(principal.session_group)
+            # The same for a logout between authenticate() and joining.
+            if not await session_active(self.scope):
                 await self._refuse(CLOSE_UNAUTHORIZED)
                 return
         await self.accept()
@@ -274,6 +280,12 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     async def endpoint_status(self, event: dict) -> None:
         self._forward(event["message"])
 
+    async def alert_opened(self, event: dict) -> None:
+        self._forward(event["message"])
+
+    async def alert_resolved(self, event: dict) -> None:
+        self._forward(event["message"])
+
     async def replay_progress(self, event: dict) -> None:
         self._forward(event["message"])
 
@@ -300,6 +312,9 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         await self._leave(endpoint_id)
 
     async def apikey_revoked(self, event: dict) -> None:
+        await self._close(CLOSE_UNAUTHORIZED)
+
+    async def session_ended(self, event: dict) -> None:
         await self._close(CLOSE_UNAUTHORIZED)
 
     # Background tasks

@@ -18,6 +18,8 @@ CHANNEL_OF_TYPE = {
     "event.delivered": "deliveries",
     "event.failed": "deliveries",
     "endpoint.status": "endpoints",
+    "alert.opened": "alerts",
+    "alert.resolved": "alerts",
     "replay.progress": "replays",
     "event": "test",
 }
@@ -69,6 +71,11 @@ def delivery_outcome(
 
 def endpoint_status(endpoint_id: str, health: str, previous: str) -> dict[str, Any]:
     return envelope("endpoint.status", {"endpoint": endpoint_id, "health": health, "previous": previous})
+
+
+def alert_changed(type_: str, alert: dict[str, Any]) -> dict[str, Any]:
+    """`alert.opened` / `alert.resolved`; `alert` is Alert.as_data()."""
+    return envelope(type_, alert)
 
 
 def test_event(request: dict[str, Any]) -> dict[str, Any]:

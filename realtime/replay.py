@@ -76,7 +76,10 @@ def missed(user_id: int, endpoint_ids: list[str], cursor: Cursor, limit: int) ->
     attempts_after = DeliveryAttempt.objects.filter(endpoint_id__in=pks, started_at__gte=cursor.received_at)
     events = list(
         events_after.select_related("endpoint")
-        .only("public_id", "method", "size", "status", "received_at", "endpoint", "endpoint__public_id")
+        .only(
+            "public_id", "method", "size", "status", "received_at", "endpoint", "endpoint__public_id",
+            "event_type", "signature", "duplicate_of",
+        )
         .order_by("-received_at", "-pk")[: limit + 1]
     )
     attempts = list(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from deliveries import tasks as delivery_tasks
 from endpoints.models import endpoint_group
+from events import inspection
 from events.models import Event, EventStatus
 from realtime import envelope
 from realtime.publish import publish_on_commit
@@ -69,6 +70,7 @@ def edited_copy(event: Event, changes: Changes) -> Event:
         next_attempt_at=now if forwards else None,
         enqueued_at=now if forwards else None,
         replay_of=event,
+        **inspection.facts(headers, body),
     )
     if forwards:
         delivery_tasks.wake([copy.pk])

@@ -20,6 +20,8 @@ def request_data(event: Event) -> dict[str, Any]:
         "body": body,
         "body_encoding": encoding,
         "size": event.size,
+        "event_type": event.event_type,
+        "sha256": event.sha256,
         "source_ip": event.source_ip,
         "received_at": event.received_at.isoformat(),
     }
@@ -48,5 +50,7 @@ class RequestSerializer(serializers.Serializer):
     body = serializers.CharField()
     body_encoding = serializers.ChoiceField(choices=["text", "base64"])
     size = serializers.IntegerField()
+    event_type = serializers.CharField(allow_null=True)
+    sha256 = serializers.CharField()
     source_ip = serializers.CharField(allow_null=True)
     received_at = serializers.DateTimeField()

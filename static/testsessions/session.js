@@ -115,6 +115,8 @@ function showDetail(id) {
   field("source_ip", request.source_ip || "unknown");
   field("content_type", headerValue(request, "content-type") || "none");
   field("size", `${request.size} bytes`);
+  field("event_type", request.event_type || "none");
+  field("sha256", request.sha256 || "");
   field("received_at", `${utcStamp(request.received_at)} UTC`);
   field("header_count", String(request.headers.length));
   const rows = request.headers.map(([name, value]) =>

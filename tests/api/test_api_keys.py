@@ -39,7 +39,8 @@ def test_the_new_key_authenticates_and_records_its_use(alice, alice_api) -> None
     raw = alice_api.post("/api/v1/api-keys/", {"name": "ci"}, format="json").json()["key"]
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=raw)
-    assert client.get("/api/v1/api-keys/").json()["results"][0]["last_used_at"] is not None
+    assert client.get("/api/v1/endpoints/").status_code == 200
+    assert alice_api.get("/api/v1/api-keys/").json()["results"][0]["last_used_at"] is not None
 
 
 def test_it_requires_a_name(alice_api) -> None:
@@ -86,3 +87,22 @@ def test_listing_keys_takes_the_same_queries_for_many_rows(alice, alice_api, dja
     with django_assert_max_num_queries(len(few)):
         r = alice_api.get("/api/v1/api-keys/")
     assert r.json()["count"] == 21
+
+
+def test_an_api_key_cannot_list_create_or_revoke_api_keys(alice) -> None:
+    key, raw = ApiKey.issue(alice, "leaked")
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
+    answers = [
+        client.get("/api/v1/api-keys/"),
+        client.post("/api/v1/api-keys/", {"name": "survivor"}, format="json"),
+        client.delete(f"/api/v1/api-keys/{key.public_id}/"),
+    ]
+    assert [r.status_code for r in answers] == [403, 403, 403]
+    assert all(r.json()["detail"].startswith("API keys cannot manage API keys") for r in answers)
+    assert list(ApiKey.objects.values_list("name", "revoked_at")) == [("leaked", None)]
+
+
+def test_a_session_can_manage_api_keys(alice_client) -> None:
+    r = alice_client.post("/api/v1/api-keys/", {"name": "from the dashboard"}, content_type="application/json")
+    assert r.status_code == 201

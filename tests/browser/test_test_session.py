@@ -1,5 +1,6 @@
 """A test session in a real browser: no account, a real curl, live on the page."""
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -35,11 +36,12 @@ def test_a_curl_request_appears_live_without_signing_in(page: Page, server) -> N
     ingest_url = page.locator("#ingest-url").text_content().strip()
     expect(page.locator("#countdown")).to_have_text(re.compile(r"^23:59:\d\d$"))
     page.evaluate("window.__sameDocument = true")
+    body = b'{"type": "charge.succeeded", "amount": 4200}'
 
     answer = curl(
         f"{ingest_url}/stripe/charges?live=1",
         "-H", "content-type: application/json", "-H", "X-Trace: <b>not markup</b>",
-        "--data-binary", '{"type": "charge.succeeded", "amount": 4200}',
+        "--data-binary", body.decode(),
     )
 
     event_id = re.search(r'"event_id": "(evt_[a-z0-9]+)"', answer).group(1)
@@ -50,6 +52,8 @@ def test_a_curl_request_appears_live_without_signing_in(page: Page, server) -> N
     detail = page.locator("#request-detail")
     expect(detail.locator('[data-field="id"]')).to_have_text(event_id)
     expect(detail.locator('[data-field="body_kind"]')).to_have_text("json")
+    expect(detail.locator('[data-field="event_type"]')).to_have_text("charge.succeeded")
+    expect(detail.locator('[data-field="sha256"]')).to_have_text(hashlib.sha256(body).hexdigest())
     expect(detail.locator("#request-body")).to_contain_text('"amount": 4200')
     expect(detail.locator("#request-headers")).to_contain_text("<b>not markup</b>")
     assert detail.locator("#request-headers b").count() == 0

@@ -84,6 +84,25 @@ def test_it_forwards_each_event_byte_for_byte(server, inbox, receiver, listen) -
     assert all(line.rstrip().endswith(" ms") for line in lines)
 
 
+def test_it_routes_by_event_type_first_match_wins(server, inbox, listen) -> None:
+    with Receiver() as charges, Receiver() as github, Receiver() as rest:
+        listen(
+            inbox.public_id,
+            "--route", f"charge.*={charges.url}/stripe",
+            "--route", f"push={github.url}/gh",
+            "--route", f"*={charges.url}/never",
+            "--forward-to", rest.url,
+        )
+
+        send(server.url, inbox, body=b'{"type": "charge.succeeded"}')
+        send(server.url, inbox, body=b"{}", headers=[("X-GitHub-Event", "push")])
+        send(server.url, inbox, body=b"no type at all", headers=[("content-type", "text/plain")])
+
+        assert [r.path for r in charges.wait_for(1)] == ["/stripe"]
+        assert [r.header("x-github-event") for r in github.wait_for(1)] == ["push"]
+        assert [r.body for r in rest.wait_for(1)] == [b"no type at all"]
+
+
 def test_it_survives_a_server_restart_without_gap_or_duplicate(server, inbox, receiver, listen, tmp_path) -> None:
     # A second web process on the same database takes webhooks while the one
     # the CLI streams from is down, so those events surely land in the gap.

@@ -170,6 +170,8 @@ def test_it_answers_503_with_retry_after_when_the_database_is_down(server, inbox
         assert answer.status_code == 503
         assert answer.headers["retry-after"].isdigit()
         assert "unavailable" in answer.json()["detail"]
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-security-policy"] == "sandbox; default-src 'none'"
     finally:
         admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
         admin.close()

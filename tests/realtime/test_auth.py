@@ -39,23 +39,102 @@ async def test_a_token_works_from_any_origin(sockets, alice, alice_token):
     await subscribe(ws, ["*"])
 
 
-async def test_it_accepts_the_session_cookie_from_an_allowed_origin(sockets, alice):
+@pytest.mark.parametrize("host", [b"localhost:8000", b"127.0.0.1:8000", b"localhost"])
+async def test_it_accepts_the_session_cookie_from_the_pages_own_origin(sockets, alice, host):
     cookie = await session_cookie(alice)
-    ws = await sockets.connect(headers=[(b"cookie", cookie), (b"origin", b"http://localhost:8000")])
+    ws = await sockets.connect(headers=[(b"cookie", cookie), (b"host", host), (b"origin", b"http://" + host)])
     answer = await subscribe(ws, ["*"])
     assert answer["endpoints"] == ["*"]
 
 
 @pytest.mark.parametrize(
     "origin",
-    [b"https://evil.example", b"http://localhost.evil.example", b"null", None],
-    ids=["foreign", "lookalike", "null", "missing"],
+    [
+        b"https://evil.example",
+        b"http://localhost.evil.example",
+        b"http://127.0.0.1:1",
+        b"http://127.0.0.1",
+        b"https://127.0.0.1:8000",
+        b"http://localhost:8000",
+        b"null",
+        None,
+    ],
+    ids=["foreign", "lookalike", "other-port", "default-port", "other-scheme", "other-host-name", "null", "missing"],
 )
 async def test_it_refuses_the_session_cookie_from_any_other_origin(sockets, alice, origin):
-    headers = [(b"cookie", await session_cookie(alice))]
+    headers = [(b"cookie", await session_cookie(alice)), (b"host", b"127.0.0.1:8000")]
     if origin is not None:
         headers.append((b"origin", origin))
     ws = await sockets.connect(headers=headers)
+    await expect_close(ws, 4001)
+
+
+async def test_allowed_hosts_star_does_not_let_other_origins_in(sockets, alice, settings):
+    settings.ALLOWED_HOSTS = ["*"]
+    cookie = await session_cookie(alice)
+    refused = await sockets.connect(
+        headers=[(b"cookie", cookie), (b"host", b"hooks.hookline.test"), (b"origin", b"https://evil.example")]
+    )
+    await expect_close(refused, 4001)
+    accepted = await sockets.connect(
+        headers=[(b"cookie", cookie), (b"host", b"hooks.hookline.test"), (b"origin", b"http://hooks.hookline.test")]
+    )
+    await subscribe(accepted, ["*"])
+
+
+async def test_a_host_outside_allowed_hosts_is_not_an_origin_of_ours(sockets, alice):
+    headers = [(b"cookie", await session_cookie(alice)), (b"host", b"evil.example"), (b"origin", b"http://evil.example")]
+    ws = await sockets.connect(headers=headers)
+    await expect_close(ws, 4001)
+
+
+@pytest.mark.parametrize("origin", [b"https://dash.hookline.test", b"https://eu.hooks.hookline.test"])
+async def test_it_accepts_csrf_trusted_origins(sockets, alice, settings, origin):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://dash.hookline.test", "https://*.hooks.hookline.test"]
+    headers = [(b"cookie", await session_cookie(alice)), (b"host", b"127.0.0.1:8000"), (b"origin", origin)]
+    ws = await sockets.connect(headers=headers)
+    await subscribe(ws, ["*"])
+
+
+async def test_behind_a_tls_proxy_the_origin_is_https(sockets, alice, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    cookie = await session_cookie(alice)
+    proxied = [(b"cookie", cookie), (b"host", b"localhost"), (b"x-forwarded-proto", b"https")]
+    ws = await sockets.connect(headers=[*proxied, (b"origin", b"https://localhost")])
+    await subscribe(ws, ["*"])
+    plain = await sockets.connect(headers=[*proxied, (b"origin", b"http://localhost")])
+    await expect_close(plain, 4001)
+
+
+async def test_logging_out_closes_that_sessions_sockets_only(sockets, alice):
+    browser, other_browser = Client(), Client()
+    for client in (browser, other_browser):
+        await sync_to_async(client.force_login)(alice)
+    own = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
+
+    def cookie_of(client: Client) -> tuple[bytes, bytes]:
+        return b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+    ws = await sockets.connect(headers=[cookie_of(browser), *own])
+    await subscribe(ws, ["*"])
+    other = await sockets.connect(headers=[cookie_of(other_browser), *own])
+    await subscribe(other, ["*"])
+    token_socket = await sockets.connect(jwt_for(alice))
+    await subscribe(token_socket, ["*"])
+
+    response = await sync_to_async(browser.post)("/accounts/logout/")
+    assert response.status_code == 302
+    await expect_close(ws, 4001, timeout=5)
+    assert await other.receive_nothing(timeout=0.5)
+    assert await token_socket.receive_nothing(timeout=0.1)
+
+
+async def test_a_logged_out_session_cannot_open_a_socket(sockets, alice):
+    browser = Client()
+    await sync_to_async(browser.force_login)(alice)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    await sync_to_async(browser.post)("/accounts/logout/")
+    ws = await sockets.connect(headers=[(b"cookie", cookie), (b"host", b"localhost"), (b"origin", b"http://localhost")])
     await expect_close(ws, 4001)
 
 

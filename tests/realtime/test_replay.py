@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from deliveries.models import Outcome
+from events.models import UNCHECKED
 from tests.realtime.support import (
     announce_attempt,
     announce_event,
@@ -57,6 +58,7 @@ async def test_it_replays_events_and_attempts_after_since_in_order(sockets, alic
     assert messages[0]["data"] == {
         "id": first.public_id, "endpoint": endpoint.public_id, "method": "POST", "size": 2,
         "status": "received", "received_at": first.received_at.isoformat(),
+        "event_type": None, "signature": UNCHECKED, "duplicate_of": None,
     }
     assert messages[2]["channel"] == "deliveries"
     assert messages[2]["data"]["next_retry_at"] == retrying.next_retry_at.isoformat()

@@ -32,7 +32,7 @@ def test_it_lists_requests_newest_first_with_their_bodies(client) -> None:
     assert results[1] | {"received_at": None} == {
         "id": text.public_id, "method": "POST", "path": "x", "query": "q=1",
         "headers": [["content-type", "application/json"]], "body": '{"a": 1}', "body_encoding": "text",
-        "size": 8, "source_ip": None, "received_at": None,
+        "size": 8, "event_type": None, "sha256": "", "source_ip": None, "received_at": None,
     }
     assert results[0]["body_encoding"] == "base64"
     assert base64.b64decode(results[0]["body"]) == b"\xff\x00"

@@ -1,0 +1,160 @@
+"""Per-endpoint counters in Redis: what ingest, attempts and reports add up.
+
+Hot paths only ever HINCRBY, pipelined, once per batch: one hash per
+minute and one per hour (`<prefix>:mon:m:<epoch>`, `…:mon:h:<epoch>`) with
+fields `<endpoint pk>:<counter>`, and a never-expiring totals hash for
+Prometheus. Beat copies the recent hashes into Rollup rows every minute
+(monitoring.flush); the hashes live a few hours so a late flush loses
+nothing. When Redis does not answer the counts of that moment are lost and
+ingest carries on: a monitor must never cost a webhook.
+"""
+
+import bisect
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import redis
+from django.conf import settings
+from django.utils import timezone
+from redis import asyncio as aioredis
+
+from monitoring.models import LATENCY_BOUNDS_MS
+
+log = logging.getLogger(__name__)
+
+KEY_TTL_SECONDS = 3 * 3600
+
+
+def prefix() -> str:
+    return settings.REDIS_PREFIX + ":mon"
+
+
+def floor_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def minute_key(start: datetime) -> str:
+    return f"{prefix()}:m:{int(start.timestamp())}"
+
+
+def hour_key(start: datetime) -> str:
+    return f"{prefix()}:h:{int(start.timestamp())}"
+
+
+def totals_key() -> str:
+    return f"{prefix()}:total"
+
+
+def latency_bucket(duration_ms: float) -> int:
+    return bisect.bisect_left(LATENCY_BOUNDS_MS, duration_ms)
+
+
+class Tally:
+    """Counts gathered while handling one batch, sent in one pipeline."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or timezone.now()
+        self.counts: dict[str, int] = defaultdict(int)
+
+    def add(self, endpoint_pk: int, counter: str, amount: int = 1) -> None:
+        if amount:
+            self.counts[f"{endpoint_pk}:{counter}"] += amount
+
+    def latency(self, endpoint_pk: int, duration_ms: float) -> None:
+        self.counts[f"{endpoint_pk}:lat{latency_bucket(duration_ms)}"] += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def queue(self, pipe) -> None:
+        minute, hour = minute_key(floor_minute(self.now)), hour_key(floor_hour(self.now))
+        for field, amount in self.counts.items():
+            pipe.hincrby(minute, field, amount)
+            pipe.hincrby(hour, field, amount)
+            pipe.hincrby(totals_key(), field, amount)
+        pipe.expire(minute, KEY_TTL_SECONDS)
+        pipe.expire(hour, KEY_TTL_SECONDS)
+
+
+_client: redis.Redis | None = None
+_async_clients: dict[object, aioredis.Redis] = {}
+
+
+def client() -> redis.Redis:
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return _client
+
+
+def async_client() -> aioredis.Redis:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    found = _async_clients.get(loop)
+    if found is None:
+        found = _async_clients[loop] = aioredis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
+    return found
+
+
+def send(tally: Tally) -> None:
+    if not tally:
+        return
+    try:
+        pipe = client().pipeline(transaction=False)
+        tally.queue(pipe)
+        pipe.execute()
+    except redis.RedisError:
+        log.warning("monitoring counts lost: Redis does not answer")
+
+
+async def send_async(tally: Tally) -> None:
+    if not tally:
+        return
+    try:
+        pipe = async_client().pipeline(transaction=False)
+        tally.queue(pipe)
+        await pipe.execute()
+    except redis.RedisError:
+        log.warning("monitoring counts lost: Redis does not answer")
+
+
+def parse_hash(raw: dict[bytes, bytes]) -> dict[int, dict[str, int]]:
+    """{endpoint pk: {counter or "lat<i>": n}} from one minute or hour hash."""
+    parsed: dict[int, dict[str, int]] = defaultdict(dict)
+    for field, value in raw.items():
+        pk, _, name = field.decode().partition(":")
+        parsed[int(pk)][name] = int(value)
+    return parsed
+
+
+def read_minutes(starts: list[datetime]) -> dict[datetime, dict[int, dict[str, int]]]:
+    """The live counts of these minutes, as far as Redis still holds them."""
+    pipe = client().pipeline(transaction=False)
+    for start in starts:
+        pipe.hgetall(minute_key(start))
+    return {start: parse_hash(raw) for start, raw in zip(starts, pipe.execute(), strict=True)}
+
+
+def read_hours(starts: list[datetime]) -> dict[datetime, dict[int, dict[str, int]]]:
+    pipe = client().pipeline(transaction=False)
+    for start in starts:
+        pipe.hgetall(hour_key(start))
+    return {start: parse_hash(raw) for start, raw in zip(starts, pipe.execute(), strict=True)}
+
+
+def read_totals() -> dict[int, dict[str, int]]:
+    return parse_hash(client().hgetall(totals_key()))
+
+
+def recent_minutes(now: datetime, count: int) -> list[datetime]:
+    """The current minute and the `count - 1` before it, oldest first."""
+    current = floor_minute(now)
+    return [current - timedelta(minutes=back) for back in range(count - 1, -1, -1)]

@@ -1,0 +1,31 @@
+"""The calls deliveries makes into monitoring: attempts recorded, health changed."""
+
+from deliveries.models import DeliveryAttempt, Outcome
+from endpoints.models import Endpoint, Health
+from monitoring import counters
+from monitoring.models import Alert, AlertType
+
+# Outcomes whose duration is the destination's answer time (a timeout's is
+# the timeout, a refused connection's is nothing): they feed p50/p95.
+TIMED = {Outcome.SUCCESS, Outcome.HTTP_ERROR}
+
+
+def observe_attempts(attempts: list[DeliveryAttempt]) -> None:
+    """Count recorded attempts (after their commit): one Redis round trip."""
+    tally = counters.Tally()
+    for attempt in attempts:
+        pk = attempt.endpoint_id
+        tally.add(pk, "attempts_ok" if attempt.outcome == Outcome.SUCCESS else "attempts_failed")
+        if attempt.outcome == Outcome.TIMEOUT:
+            tally.add(pk, "timeouts")
+        if attempt.outcome in TIMED:
+            tally.latency(pk, attempt.duration_ms)
+    counters.send(tally)
+
+
+def health_changed(endpoint: Endpoint, health: str) -> None:
+    """endpoint_down opens when health turns failing and resolves once healthy."""
+    if health == Health.FAILING:
+        Alert.raise_for(endpoint, AlertType.ENDPOINT_DOWN, "most recent delivery attempts failed")
+    elif health == Health.HEALTHY:
+        Alert.clear(endpoint, AlertType.ENDPOINT_DOWN)

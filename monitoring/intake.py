@@ -1,0 +1,179 @@
+"""What monitoring learns from each stored webhook, after ingest answered.
+
+Per batch: the counters in one Redis pipeline, the repeat counters of the
+batch's bodies (or provider delivery ids) in a second, and, only when a
+request shows a problem on its own (integrity, duplicate), one Celery
+message to open the alert at once. Nothing here touches the database.
+"""
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import redis
+
+from endpoints.models import DEFAULT_MONITORING
+from monitoring import counters
+from monitoring.models import AlertType
+
+log = logging.getLogger(__name__)
+
+REPEAT_WINDOW_SECONDS = 600
+# Headers a provider sets to the same value on every redelivery of a message.
+DELIVERY_ID_HEADERS = ("webhook-id", "x-github-delivery", "x-shopify-webhook-id", "svix-id", "x-request-id")
+# Headers whose value counts the provider's attempts (1 on the first one).
+RETRY_COUNT_HEADERS = ("stripe-webhook-delivery-attempt", "x-webhook-retry-count")
+# A problem seen on one request opens its alert at once; repeats within this
+# many seconds only add to the counters (the per-minute detectors count them).
+RAISE_DEBOUNCE_SECONDS = 5.0
+
+_last_raised: dict[tuple[int, str], float] = {}
+
+
+@dataclass
+class Finding:
+    endpoint_pk: int
+    type: str
+    detail: str
+
+
+def monitor_settings(endpoint) -> dict:
+    raw = endpoint.monitoring
+    if isinstance(raw, str):  # the raw psycopg path hands jsonb over as text on some setups
+        raw = json.loads(raw)
+    return {**DEFAULT_MONITORING, **(raw or {})}
+
+
+def resolve_pointer(document: object, pointer: str) -> tuple[bool, object]:
+    """(found, value) for an RFC 6901 JSON pointer."""
+    if pointer == "":
+        return True, document
+    current = document
+    for token in pointer.lstrip("/").split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(current, dict) and token in current:
+            current = current[token]
+        elif isinstance(current, list) and token.isdigit() and int(token) < len(current):
+            current = current[int(token)]
+        else:
+            return False, None
+    return True, current
+
+
+def integrity_problem(event, options: dict) -> str | None:
+    """Why this request's payload is not what the endpoint expects, or None."""
+    limit = options.get("max_body_bytes")
+    if limit and event.size > limit:
+        return f"{event.public_id}: body of {event.size} bytes is over the {limit}-byte limit"
+    required = options.get("required_fields") or []
+    is_json = "json" in (event.content_type or "").lower()
+    if not is_json and not required:
+        return None
+    try:
+        document = json.loads(bytes(event.body))
+    except ValueError:
+        return f"{event.public_id}: the body is not valid JSON" if is_json or required else None
+    for pointer in required:
+        found, value = resolve_pointer(document, pointer)
+        if not found:
+            return f"{event.public_id}: required field {pointer} is missing"
+        if value is None:
+            return f"{event.public_id}: required field {pointer} is null"
+    return None
+
+
+def header(headers: list[list[str]], name: str) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def repeat_key(event) -> str | None:
+    """What identifies a redelivery: the provider's delivery id, else the body."""
+    for name in DELIVERY_ID_HEADERS:
+        value = header(event.headers, name)
+        if value:
+            return "id:" + hashlib.sha256(value.encode()).hexdigest()[:32]
+    body = bytes(event.body)
+    if not body:
+        return None  # bare pings are alike by nature, not duplicates
+    return "body:" + hashlib.sha256(body).hexdigest()[:32]
+
+
+def provider_retry(event) -> bool:
+    for name in RETRY_COUNT_HEADERS:
+        value = header(event.headers, name)
+        if value and value.strip().isdigit() and int(value) > 1:
+            return True
+    return False
+
+
+def _should_raise(finding: Finding) -> bool:
+    key = (finding.endpoint_pk, finding.type)
+    now = time.monotonic()
+    if now - _last_raised.get(key, 0.0) < RAISE_DEBOUNCE_SECONDS:
+        return False
+    _last_raised[key] = now
+    return True
+
+
+async def _repeat_counts(keys: list[str]) -> list[int]:
+    pipe = counters.async_client().pipeline(transaction=False)
+    for key in keys:
+        pipe.incr(key)
+        pipe.expire(key, REPEAT_WINDOW_SECONDS, nx=True)
+    return (await pipe.execute())[::2]
+
+
+async def observe_arrivals(stored: list) -> None:
+    """Count a batch of stored events; open the alerts a single request proves."""
+    tally = counters.Tally()
+    findings: list[Finding] = []
+    repeats: list[tuple[int, str]] = []
+    for item in stored:
+        event, endpoint = item.event, item.endpoint
+        tally.add(endpoint.pk, "events")
+        problem = integrity_problem(event, monitor_settings(endpoint))
+        if problem:
+            tally.add(endpoint.pk, "integrity")
+            findings.append(Finding(endpoint.pk, AlertType.INTEGRITY, problem))
+        if provider_retry(event):
+            tally.add(endpoint.pk, "retries")
+        key = repeat_key(event)
+        if key is not None:
+            repeats.append((endpoint.pk, key))
+    if repeats:
+        storm = _storm_threshold()
+        try:
+            seen = await _repeat_counts([f"{counters.prefix()}:seen:{pk}:{key}" for pk, key in repeats])
+        except redis.RedisError:
+            seen = [1] * len(repeats)
+        for (pk, _), count in zip(repeats, seen, strict=True):
+            if count >= 2:
+                tally.add(pk, "duplicates")
+                findings.append(Finding(pk, AlertType.DUPLICATES, f"the same payload arrived {count} times in 10 minutes"))
+            if count >= storm:
+                tally.add(pk, "retries")
+    await counters.send_async(tally)
+    raise_now = [f for f in findings if _should_raise(f)]
+    if raise_now:
+        await asyncio.to_thread(_enqueue, raise_now)
+
+
+def _storm_threshold() -> int:
+    from django.conf import settings
+
+    return settings.MONITOR["RETRY_STORM_REPEATS"]
+
+
+def _enqueue(findings: list[Finding]) -> None:
+    from monitoring.tasks import raise_alerts
+
+    try:
+        raise_alerts.delay([[f.endpoint_pk, f.type, f.detail] for f in findings])
+    except Exception:  # the minute's detectors open them from the counters
+        log.exception("could not enqueue %d alerts", len(findings))
