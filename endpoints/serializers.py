@@ -8,11 +8,14 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from config.api_fields import STRICT_FIELD_MAPPING, IntegerField, TextField
+from config.schema import documents
 from endpoints import toolkit
 from endpoints.models import DEFAULT_MONITORING, ApiKey, Endpoint
 from endpoints.validation import (
     MAX_RETRIES,
+    MAX_REQUIRED_FIELDS,
     MAX_RETRY_DELAY,
+    MONITORING_LIMITS,
     validate_destination_url,
     validate_monitoring,
     validate_rate_limit,
@@ -89,15 +92,22 @@ class StatsField(serializers.Field):
         "type": "object",
         "nullable": True,
         "properties": {
-            "scheme": {"type": "string", "enum": list(toolkit.SCHEMES), "nullable": True},
-            "secret": {"type": "string", "writeOnly": True},
+            "scheme": {"type": "string", "enum": [*toolkit.SCHEMES, None], "nullable": True},
+            "secret": {
+                "type": "string", "writeOnly": True, "nullable": True, "minLength": 1,
+                "maxLength": toolkit.MAX_SECRET_CHARS, "description": "null or absent keeps the stored secret",
+            },
             "mode": {"type": "string", "enum": ["off", "flag", "reject"]},
-            "header": {"type": "string", "description": "hmac only: the header carrying the signature"},
+            "header": {
+                "type": "string", "pattern": "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$",
+                "description": "hmac only: the header carrying the signature",
+            },
             "algorithm": {"type": "string", "enum": ["sha1", "sha256", "sha512"]},
             "encoding": {"type": "string", "enum": ["hex", "base64"]},
             "prefix": {"type": "string", "description": "hmac only, e.g. sha256="},
             "secret_set": {"type": "boolean", "readOnly": True},
         },
+        "additionalProperties": False,
     }
 )
 class VerificationField(_WholeEndpointField):
@@ -112,9 +122,13 @@ class VerificationField(_WholeEndpointField):
     {
         "type": "object",
         "properties": {
-            "window_seconds": {"type": "integer", "minimum": 0, "description": "0 turns deduplication off"},
+            "window_seconds": {
+                "type": "integer", "minimum": 0, "maximum": toolkit.MAX_WINDOW_SECONDS,
+                "description": "0 turns deduplication off",
+            },
             "action": {"type": "string", "enum": ["flag", "drop"]},
         },
+        "additionalProperties": False,
     }
 )
 class DedupField(_WholeEndpointField):
@@ -125,6 +139,7 @@ class DedupField(_WholeEndpointField):
         return toolkit.clean_dedup(data)
 
 
+@documents(minimum=0, maximum=toolkit.MAX_WINDOW_SECONDS)
 def validate_rotation_overlap(value: int) -> None:
     toolkit.clean_window(value, "rotation_overlap")
 
@@ -133,14 +148,19 @@ def validate_rotation_overlap(value: int) -> None:
     {
         "type": "object",
         "description": "Detector settings; a PATCH may send only the keys it changes.",
+        # Built from the validator's own limits, so the schema states exactly what it accepts.
         "properties": {
-            "expected_every_seconds": {"type": "integer", "nullable": True},
-            "grace_seconds": {"type": "integer"},
-            "required_fields": {"type": "array", "items": {"type": "string"}},
-            "max_body_bytes": {"type": "integer", "nullable": True},
-            "latency_threshold_ms": {"type": "integer"},
-            "auto_pause_after_seconds": {"type": "integer", "nullable": True},
+            **{
+                key: {"type": "integer", "minimum": low, "maximum": high, **({"nullable": True} if nullable else {})}
+                for key, (nullable, low, high) in MONITORING_LIMITS.items()
+            },
+            "required_fields": {
+                "type": "array",
+                "maxItems": MAX_REQUIRED_FIELDS,
+                "items": {"type": "string", "pattern": "^/", "maxLength": 500},
+            },
         },
+        "additionalProperties": False,
     }
 )
 class MonitoringField(serializers.JSONField):

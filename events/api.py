@@ -1,12 +1,9 @@
 """REST API for events: filtered, cursor-paginated lists, detail, attempts, replay."""
 
-import re
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Prefetch, Q, QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
@@ -24,10 +21,6 @@ from events.models import Event, EventStatus
 from events.serializers import EventDetailSerializer, EventSummarySerializer
 from replays import single
 from replays.serializers import ReplayAnswerSerializer, ReplayRequestSerializer
-
-# An unencoded "+" in a query string arrives as a space, so
-# ?since=2025-01-01T10:00:00+02:00 reaches us as "...10:00:00 02:00".
-_MANGLED_OFFSET = re.compile(r" (\d{2}(?::?\d{2})?)$")
 
 
 class EventCursorPagination(CursorPagination):
@@ -66,14 +59,11 @@ class EventCursorPagination(CursorPagination):
 
 
 def parse_since(value: str) -> datetime:
-    moment = parse_datetime(_MANGLED_OFFSET.sub(r"+\1", value.strip()))
-    if moment is None:
-        raise ValueError(value)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, dt_timezone.utc)
-    return moment
+    return filters.parse_moment(value)
 
 
+EMPTY = {"type": "string", "maxLength": 0, "description": "Empty: no filter."}
+TIME_OR_EMPTY = {"anyOf": [{"type": "string", "format": "date-time"}, EMPTY]}
 LIST_PARAMETERS = [
     OpenApiParameter("endpoint", str, description="Only this endpoint's events (`ep_…`)."),
     OpenApiParameter("status", str, enum=EventStatus.values),
@@ -83,7 +73,7 @@ LIST_PARAMETERS = [
             "anyOf": [
                 {"type": "string", "format": "date-time"},
                 {"type": "string", "pattern": "^evt_[a-z0-9]{1,40}$"},
-                {"type": "string", "maxLength": 0, "description": "Empty: no filter."},
+                EMPTY,
             ]
         },
         description="An ISO 8601 time (events received at or after it) or an event id "
@@ -92,8 +82,8 @@ LIST_PARAMETERS = [
     OpenApiParameter("event_type", str, description="Only events of this type (e.g. `charge.succeeded`)."),
     OpenApiParameter("verdict", str, enum=filters.VERDICTS, description="Only events with this signature verdict."),
     OpenApiParameter("q", str, description="Text in a header value or the first 64 KiB of the body."),
-    OpenApiParameter("received_after", str, description="ISO 8601; events received at or after it."),
-    OpenApiParameter("received_before", str, description="ISO 8601; events received before it."),
+    OpenApiParameter("received_after", TIME_OR_EMPTY, description="ISO 8601; events received at or after it."),
+    OpenApiParameter("received_before", TIME_OR_EMPTY, description="ISO 8601; events received before it."),
 ]
 
 

@@ -264,3 +264,12 @@ def test_showing_an_event_takes_the_same_queries_for_many_attempts(
     with django_assert_max_num_queries(len(few)):
         r = alice_api.get(f"/api/v1/events/{event.public_id}/")
     assert len(r.json()["deliveries"]) == 19
+
+
+@pytest.mark.parametrize("name", ["since", "received_after", "received_before"])
+@pytest.mark.parametrize("moment", ["0166-03-19T17:36:54+18:11", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_time_with_any_iso_offset_or_year_filters_instead_of_failing(stripe, alice_api, name, moment) -> None:
+    # Found by schemathesis: PostgreSQL refuses offsets past 15:59, and year
+    # 1 or 9999 may leave the calendar once moved to UTC; both were a 500.
+    r = alice_api.get("/api/v1/events/", {name: moment})
+    assert r.status_code == 200
