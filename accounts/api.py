@@ -5,6 +5,7 @@ also counts failed passwords per account and per address (django-axes), the
 same count the login form and the admin login share.
 """
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, Throttled
@@ -23,6 +24,10 @@ from accounts.throttling import AuthRateThrottle
 ERROR = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
 THROTTLED = OpenApiResponse(ERROR, description="Too many requests or failed logins; see `Retry-After` (seconds).")
 UNAUTHORIZED = OpenApiResponse(ERROR, description="Wrong credentials, or an invalid, expired or used token.")
+FIELD_ERRORS = inline_serializer(
+    "AuthFieldErrors", {"detail": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))}
+)
+BAD_REQUEST = OpenApiResponse(FIELD_ERRORS, description="A field is missing or blank; `detail` maps it to its errors.")
 
 
 class TokenObtainView(TokenObtainPairView):
@@ -30,7 +35,7 @@ class TokenObtainView(TokenObtainPairView):
 
     @extend_schema(
         summary="Exchange a username and password for an access and a refresh token",
-        responses={200: TokenObtainPairSerializer, 401: UNAUTHORIZED, 429: THROTTLED},
+        responses={200: TokenObtainPairSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         try:
@@ -51,10 +56,15 @@ class TokenRotateView(TokenRefreshView):
     @extend_schema(
         summary="Trade a refresh token for a new access and refresh token",
         description="The refresh token sent is blacklisted: each one works once.",
-        responses={200: TokenRefreshSerializer, 401: UNAUTHORIZED, 429: THROTTLED},
+        responses={200: TokenRefreshSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except get_user_model().DoesNotExist:
+            # simplejwt looks the token's user up with .get(): a deleted
+            # account would otherwise be a 500.
+            raise AuthenticationFailed("No active account found for the given token.") from None
 
 
 class LogoutView(TokenViewBase):
@@ -65,7 +75,7 @@ class LogoutView(TokenViewBase):
 
     @extend_schema(
         summary="Log out: blacklist a refresh token",
-        responses={204: None, 401: UNAUTHORIZED, 429: THROTTLED},
+        responses={204: None, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
         super().post(request, *args, **kwargs)

@@ -5,7 +5,7 @@ import math
 from axes.helpers import get_client_ip_address, get_cool_off
 from axes.models import AccessAttempt
 from django.db.models import Max, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -34,15 +34,13 @@ def submitted_username(request: HttpRequest) -> str | None:
 
 
 def lockout_response(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    """AXES_LOCKOUT_CALLABLE for the login form and the admin login.
+    """AXES_LOCKOUT_CALLABLE for the login form and the admin login (the API
+    answers its own JSON 429: accounts.api.TokenObtainView).
 
     Axes calls it with (request, response, credentials) from sync code and
     (request, credentials) from async code; only the request is needed.
     """
     wait = seconds_until_unlocked(request, submitted_username(request))
-    if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": MESSAGE}, status=429)
-    else:
-        response = render(request, "registration/locked_out.html", {"wait_minutes": math.ceil(wait / 60)}, status=429)
+    response = render(request, "registration/locked_out.html", {"wait_minutes": math.ceil(wait / 60)}, status=429)
     response["Retry-After"] = str(wait)
     return response

@@ -1,6 +1,7 @@
 """Credentials that end together: logging out or changing the password
-blacklists every refresh token of the user, and logging out closes the
-WebSockets opened with that session."""
+blacklists every refresh token of the user; logging out closes the
+WebSockets opened with that session, a password change those of all the
+user's sessions."""
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_out
@@ -39,3 +40,5 @@ def revoke_on_password_change(sender, instance, **kwargs) -> None:
     if getattr(instance, PASSWORD_CHANGED, False):
         setattr(instance, PASSWORD_CHANGED, False)
         revoke_refresh_tokens(instance.pk)
+        # Every socket opened with one of the user's sessions closes (4001).
+        publish_on_commit(internal.user_sessions_group(instance.pk), internal.password_changed())

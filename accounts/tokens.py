@@ -16,3 +16,13 @@ def revoke_refresh_tokens(user_id: int) -> int:
     # A token blacklisted concurrently (its own rotation) is already dead.
     BlacklistedToken.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
+
+
+def delete_expired_tokens() -> int:
+    """Forget refresh tokens past their expiry (their blacklist rows go too).
+
+    Every login and every refresh records one; an expired token is refused
+    by its signature's `exp` alone, so its row has nothing left to say.
+    """
+    deleted, _ = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

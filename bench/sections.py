@@ -20,7 +20,7 @@ from pathlib import Path
 
 import redis
 
-from bench import openloop, pgbench, prepare, wrk, wsloads
+from bench import fwdsections, fwdstack, openloop, pgbench, prepare, wrk, wsloads
 from bench.config import BenchConfig
 from bench.cpu import CpuWindow
 from bench.procs import Processes
@@ -157,6 +157,7 @@ def stored_events(ctx: Context) -> list[Row]:
 def pgbench_insert(ctx: Context) -> list[Row]:
     cfg = ctx.cfg
     result = pgbench.run(cfg, ctx.procs, ctx.workdir)
+    ctx.values["pgbench_tps"] = result.tps
     ingest = ctx.values.get("ingest_req_s")
     ratio = ingest / result.tps if ingest is not None and result.tps > 0 else None
     name = "pgbench INSERT"
@@ -357,6 +358,45 @@ def _open_files_limit(pid: int) -> str:
     return "open files unknown"
 
 
+def forwarding(ctx: Context) -> list[Row]:
+    """Issue 8's figures: a stack with 1 worker process, then with the default
+    number (WORKER_PROCESSES, else one per core). BENCH_FORWARDING_WORKERS
+    ("1,2") and BENCH_FORWARDING_PARTS ("burst,open-loop,retry,isolation")
+    narrow a run, e.g. to profile another checkout's burst only."""
+    default = int(os.environ.get("WORKER_PROCESSES", os.cpu_count() or 1))
+    counts = sorted({int(n) for n in os.environ.get("BENCH_FORWARDING_WORKERS", f"1,{default}").split(",")})
+    parts = os.environ.get("BENCH_FORWARDING_PARTS", "burst,open-loop,retry,isolation").split(",")
+    rows: list[Row] = []
+    rates: dict[int, float | None] = {}
+    for workers in counts:
+        stack = fwdstack.Stack(ctx.cfg, ctx.procs, ctx.workdir, workers)
+        stack.start()
+        try:
+            profile = ctx.workdir / f"py-spy-{workers}.txt" if workers == counts[-1] else None
+            burst = fwdsections.burst(stack, ctx.notes, ctx.values.get("pgbench_tps"), profile)
+            rates[workers] = burst[0].value
+            rows += burst
+            if workers == counts[-1]:
+                p99 = None
+                if "open-loop" in parts:
+                    plain, p99 = fwdsections.open_loop(stack, hanging=False, baseline_p99_ms=None)
+                    rows += plain
+                if "retry" in parts:
+                    rows += fwdsections.retry_lateness(stack, ctx.cfg.database_url)
+                if "isolation" in parts:
+                    rows += fwdsections.open_loop(stack, hanging=True, baseline_p99_ms=p99)[0]
+        finally:
+            stack.stop()
+    if len(counts) > 1 and rates.get(counts[0]) and rates.get(counts[-1]):
+        low, high = counts[0], counts[-1]
+        ctx.notes.append(
+            f"note (sizing): burst deliveries/s with {low} worker process(es) {rates[low]:,.0f}, with {high} "
+            f"{rates[high]:,.0f} ({rates[high] / rates[low]:.2f}x) on {os.cpu_count()} cores shared with "
+            f"the web server, Postgres, Redis and the destination"
+        )
+    return rows
+
+
 SECTIONS: list[Section] = [
     Section("ingest throughput (wrk)", "uvicorn", ingest_uvicorn),
     Section("open-loop latency", "uvicorn", open_loop),
@@ -366,4 +406,5 @@ SECTIONS: list[Section] = [
     Section("receive -> WebSocket client latency", "uvicorn", ws_latency),
     Section("WebSocket fan-out", "uvicorn", ws_fanout),
     Section("idle WebSocket connections, one uvicorn process", "uvicorn-1", ws_idle_memory),
+    Section("forwarding engine", None, forwarding),
 ]

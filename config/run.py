@@ -25,7 +25,15 @@ def _check_redis(url: str) -> None:
         sys.exit(f"hookline: Redis does not answer at REDIS_URL={url} ({exc.__class__.__name__}). Start Redis or set REDIS_URL.")
 
 
-def commands(port: str, web_workers: str, worker_concurrency: str) -> list[list[str]]:
+def worker_command(name: str, concurrency: str = "2") -> list[str]:
+    """One Celery worker process. Its threads only take wake-ups and the
+    sweeper; the forwarding itself runs in the process's engine
+    (deliveries/engine.py), DELIVERY_CONCURRENCY attempts at a time."""
+    return [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", concurrency,
+            "--without-gossip", "--without-mingle", "-l", "WARNING", "-n", f"{name}@%h"]
+
+
+def commands(port: str, web_workers: str, worker_processes: str) -> list[list[str]]:
     python = sys.executable
     return [
         [python, "-m", "uvicorn", "config.asgi:application", "--host", os.environ.get("HOST", "127.0.0.1"),
@@ -36,8 +44,7 @@ def commands(port: str, web_workers: str, worker_concurrency: str) -> list[list[
          # Connections + requests in flight per process (WebSockets included);
          # past it uvicorn answers 503 instead of queueing without bound.
          "--limit-concurrency", str(env_int("WEB_LIMIT_CONCURRENCY", 4096, minimum=1))],
-        [python, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", worker_concurrency,
-         "--without-gossip", "--without-mingle", "-l", "WARNING"],
+        *(worker_command(f"worker{n}") for n in range(1, int(worker_processes) + 1)),
         [python, "-m", "celery", "-A", "config", "beat", "-l", "WARNING",
          "--schedule", os.path.join(os.environ.get("TMPDIR", "/tmp"), f"hookline-beat-{port}")],
     ]
@@ -48,7 +55,7 @@ def main() -> None:
     port = os.environ.get("PORT", "8000")
     children = [
         subprocess.Popen(cmd, start_new_session=True)
-        for cmd in commands(port, os.environ.get("WEB_WORKERS", "2"), os.environ.get("WORKER_CONCURRENCY", "16"))
+        for cmd in commands(port, os.environ.get("WEB_WORKERS", "2"), os.environ.get("WORKER_PROCESSES", str(os.cpu_count() or 1)))
     ]
     print(f"Hookline is running on http://127.0.0.1:{port}  (Ctrl-C stops it)", flush=True)
 

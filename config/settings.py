@@ -190,10 +190,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "testsessions.tasks.delete_expired",
         "schedule": env_float("TEST_SESSION_SWEEP_SECONDS", 60.0),
     },
+    "delete-expired-refresh-tokens": {
+        "task": "accounts.tasks.delete_expired_tokens",
+        "schedule": 3600.0,
+    },
 }
 # How long a claimed or enqueued delivery may stay silent before the sweeper
 # assumes its worker or its broker message was lost and sends it again.
+# Never shorter than an endpoint's timeout plus a margin (deliveries/claims.py).
 DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 90, minimum=1)
+# The forwarding engine of each worker process (deliveries/engine.py).
+DELIVERY_CONCURRENCY = env_int("DELIVERY_CONCURRENCY", 200, minimum=1)
+DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT = env_int("DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT", 10, minimum=1)
+DELIVERY_POLL_SECONDS = env_float("DELIVERY_POLL_SECONDS", 0.25)
+HEALTH_REFRESH_SECONDS = env_float("HEALTH_REFRESH_SECONDS", 1.0)
 RESPONSE_BODY_LIMIT = 64 * 1024
 # Bulk replays: events per batch (the unit of resumption) and how many of a
 # batch are sent at once.

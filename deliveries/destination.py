@@ -43,7 +43,9 @@ HOP_BY_HOP = {
 _PATH_SAFE = b"/:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + b"?"
 _ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
+_ALREADY_SAFE = re.compile(rb"[A-Za-z0-9/:@!$&'()*+,;=._~-]*")
 _DOTS = {".", ".."}
+_SEPARATORS = re.compile(r"[/\\]")
 
 
 def _encode(raw: bytes, safe: bytes) -> str:
@@ -65,6 +67,8 @@ def encode_sub_path(raw: bytes | str) -> str:
     that is not a path character is encoded again (as UTF-8).
     """
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    if _ALREADY_SAFE.fullmatch(data):  # the common case, on the ingest hot path
+        return data.decode("ascii")
     return _encode(data, _PATH_SAFE)
 
 
@@ -87,23 +91,30 @@ def _decoded_fully(segment: str) -> str:
     return segment
 
 
+def _hides_dots(decoded: str) -> bool:
+    # Servers split on "\\" as well as "/", and Tomcat reads "..;x" as "..".
+    return any(piece.split(";", 1)[0] in _DOTS for piece in _SEPARATORS.split(decoded))
+
+
 def hides_dot_segment(segment: str) -> bool:
     """Whether a destination server could read this segment as `.` or `..`.
 
     Counts `%2e%2e`, a `..` behind an encoded `/` or a backslash, and
     Tomcat's `..;params`, not only a plain `..`.
     """
-    for piece in re.split(r"[/\\]", _decoded_fully(segment)):
-        if piece.split(";", 1)[0] in _DOTS:
-            return True
-    return False
+    return _hides_dots(_decoded_fully(segment))
 
 
 def sub_path_problem(sub_path: str) -> str | None:
     """Why an encoded sub-path may not be forwarded (ingest answers 400), or None."""
-    if any(hides_dot_segment(segment) for segment in sub_path.split("/")):
+    if "." not in sub_path and "%" not in sub_path:
+        return None  # no dot and no escape: nothing to hide a dot segment or a NUL in
+    # Decoding the whole path at once also splits at an encoded "/", as a
+    # server that decodes before routing would.
+    decoded = _decoded_fully(sub_path) if "%" in sub_path else sub_path
+    if _hides_dots(decoded):
         return "the sub-path may not contain dot segments (. or .., encoded or not)"
-    if "\x00" in _decoded_fully(sub_path):
+    if "\x00" in decoded:
         return "the sub-path contains a NUL byte"
     return None
 

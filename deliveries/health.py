@@ -8,6 +8,7 @@ The rule (documented in the README):
   degraded at >= 50 %, failing below that.
 """
 
+import time
 from datetime import timedelta
 
 from django.utils import timezone
@@ -70,3 +71,37 @@ def refresh_idle(limit: int = 1000) -> int:
         .distinct()[:limit]
     )
     return sum(refresh_health(endpoint) for endpoint in stale)
+
+
+class HealthRefresher:
+    """Refreshes the health of endpoints that had attempts, debounced.
+
+    The forwarding engine records hundreds of attempts a second; one health
+    query per attempt was a large part of its cost. Each endpoint is
+    recomputed at most once per `interval` seconds, and always once after
+    its last attempt (the engine calls `refresh_due` at least every poll).
+    """
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._dirty: dict[int, Endpoint] = {}
+        self._refreshed_at: dict[int, float] = {}
+
+    def touch(self, endpoints: list[Endpoint]) -> None:
+        for endpoint in endpoints:
+            self._dirty[endpoint.pk] = endpoint
+
+    def refresh_due(self, force: bool = False) -> int:
+        now = time.monotonic()
+        due = [pk for pk in self._dirty if force or now - self._refreshed_at.get(pk, float("-inf")) >= self.interval]
+        if not due:
+            return 0
+        # Another worker process may have stored a newer health meanwhile.
+        stored = dict(Endpoint.objects.filter(pk__in=due).values_list("pk", "health"))
+        for pk in due:
+            endpoint = self._dirty.pop(pk)
+            self._refreshed_at[pk] = now
+            if pk in stored:
+                endpoint.health = stored[pk]
+                refresh_health(endpoint)
+        return len(due)

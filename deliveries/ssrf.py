@@ -19,7 +19,22 @@ METADATA_ADDRESSES = {
     ipaddress.ip_address("169.254.170.2"),  # AWS ECS task metadata
     ipaddress.ip_address("fd00:ec2::254"),  # AWS IPv6 metadata
     ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
+    ipaddress.ip_address("168.63.129.16"),  # Azure WireServer (a public-looking address)
+    ipaddress.ip_address("fd20:ce::254"),  # GCP IPv6 metadata (inside fc00::/7, so "private")
 }
+
+# IPv6 prefixes that carry an IPv4 address a gateway will reach for us, or
+# that the ipaddress module does not classify as non-global everywhere.
+TRANSLATED_NETWORKS = (
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64, well-known prefix (RFC 6052)
+    ipaddress.ip_network("64:ff9b:1::/48"),  # NAT64, local-use prefix (RFC 8215)
+)
+SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, still routed inside some networks
+
+
+# The resolver every check and every connection uses (tests swap in one
+# they control to play DNS rebinding).
+getaddrinfo = socket.getaddrinfo
 
 
 class BlockedDestination(Exception):
@@ -35,6 +50,10 @@ def refusal_reason(ip: IPAddress, allow_private: bool | None = None) -> str | No
             return "IPv4-mapped IPv6 addresses are refused"
         if ip.sixtofour is not None or ip.teredo is not None:
             return "tunnelled IPv6 addresses are refused"
+        if any(ip in network for network in TRANSLATED_NETWORKS):
+            return "NAT64 addresses are refused"
+        if ip in SITE_LOCAL:
+            return "site-local IPv6 addresses are refused"
     if ip in METADATA_ADDRESSES:
         return "cloud metadata addresses are refused"
     if ip.is_link_local:
@@ -56,7 +75,7 @@ def resolve_checked(host: str, port: int) -> list[tuple]:
     Raises BlockedDestination when every address is refused.
     """
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise OSError(f"cannot resolve {host}: {exc.strerror}") from exc
     allowed, reasons = [], []

@@ -1,28 +1,37 @@
 from celery import shared_task
+from celery.signals import worker_ready, worker_shutdown
 from django.db import transaction
 
-from deliveries import forwarding, health
+from deliveries import engine, forwarding, health
+from monitoring.autopause import resumed
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def forward_event(event_id: int) -> None:
-    forwarding.forward(event_id)
+@worker_ready.connect
+def start_engine(**_kwargs) -> None:
+    engine.running()
+
+
+@worker_shutdown.connect
+def stop_engine(**_kwargs) -> None:
+    engine.stop()
 
 
 @shared_task(ignore_result=True)
-def forward_events(event_ids: list[int]) -> None:
-    """Fan a batch of fresh events out to one task each, off the ingest path."""
-    for event_id in event_ids:
-        forward_event.delay(event_id)
+def forward_due() -> None:
+    """Events were just made due: wake this worker's engine to claim them."""
+    engine.running().wake()
 
 
 @shared_task(ignore_result=True)
 def sweep_due() -> int:
-    """Wake a worker for every due event; the database says what is due."""
-    forwarding.release_stray_held()
-    ids = forwarding.due_event_ids()
-    transaction.on_commit(lambda: [forward_event.delay(event_id) for event_id in ids])
-    return len(ids)
+    """Mend held events of resumed endpoints and wake an engine.
+
+    Engines look for due retries on their own every DELIVERY_POLL_SECONDS;
+    this is the safety net when every wake-up was lost (a Redis flush).
+    """
+    released = forwarding.release_stray_held()
+    engine.running().wake()
+    return released
 
 
 @shared_task(ignore_result=True)
@@ -31,10 +40,11 @@ def refresh_idle_health() -> int:
 
 
 def release_held(endpoint) -> int:
-    """After a resume: held events become due, and the sweeper is woken once
-    the caller commits (it cannot look before they are due)."""
+    """After a resume: held events become due, and a worker is woken once
+    the caller commits."""
     released = forwarding.release_held(endpoint)
-    transaction.on_commit(sweep_due.delay)
+    resumed(endpoint)
+    transaction.on_commit(forward_due.delay)
     return released
 
 
@@ -48,6 +58,6 @@ def replay(event) -> bool:
 
 
 def wake(event_ids: list[int]) -> None:
-    """Enqueue forwarding for events just made due (after the caller commits)."""
+    """Wake an engine once the caller commits, if it made events due."""
     if event_ids:
-        transaction.on_commit(lambda: forward_events.delay(list(event_ids)))
+        transaction.on_commit(forward_due.delay)

@@ -15,11 +15,12 @@ class EndpointAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
     # The encrypted secret is meaningless to read and dangerous to edit by hand.
     exclude = ["signing_secret_encrypted", "previous_signing_secret_encrypted", "verification_secret_encrypted"]
-    # Toolkit settings go through their validation in the API and the web form.
+    # Toolkit settings are edited through the form's own fields (endpoints/toolkit_form.py).
     readonly_fields = [
         "public_id", "ingest_token", "health", "created_at", "updated_at", "verification_scheme",
-        "verification_mode", "verification_options", "dedup_window_seconds", "dedup_action", "handshakes",
-        "rotation_overlap", "previous_secret_expires_at",
+        "verification_mode", "verification_options", "dedup_window_seconds", "dedup_action",
+        "previous_secret_expires_at",
+        "report_token", "paused_reason",
     ]
     date_hierarchy = "created_at"
 

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 
+from endpoints import toolkit_form
 from endpoints.models import DEFAULT_MONITORING, Endpoint, default_retry_schedule
 from endpoints.validation import (
     validate_destination_url,
@@ -43,7 +44,7 @@ def parse_retry_schedule(text: str) -> list[int]:
     return delays
 
 
-class EndpointForm(forms.ModelForm):
+class EndpointForm(toolkit_form.ToolkitFields, forms.ModelForm):
     # Explicit fields so the shared validators (SSRF check included) run on
     # exactly the values the API would accept.
     destination_url = forms.URLField(
@@ -83,6 +84,11 @@ class EndpointForm(forms.ModelForm):
         help_text='Custom answer body; empty for {"received": true, "event_id": …}.',
     )
 
+    field_order = [
+        "name", "destination_url", "retry_schedule", "timeout_seconds", "rate_limit", "response_status",
+        "response_content_type", "response_body",
+    ]
+
     class Meta:
         model = Endpoint
         fields = [
@@ -100,6 +106,8 @@ class EndpointForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         schedule = self.instance.retry_schedule if self.instance.pk else default_retry_schedule()
         self.initial["retry_schedule"] = ", ".join(str(delay) for delay in schedule)
+        if self.instance.pk:
+            self.initial.update(toolkit_form.initial_of(self.instance))
 
     def clean_destination_url(self) -> str | None:
         return self.cleaned_data["destination_url"] or None
@@ -113,7 +121,13 @@ class EndpointForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("response_body") and cleaned.get("response_status") in (204, 304):
             self.add_error("response_body", "A 204 or 304 answer cannot carry a body.")
+        self.toolkit = toolkit_form.clean(self, self.instance if self.instance.pk else None)
         return cleaned
+
+    def save(self, commit: bool = True) -> Endpoint:
+        for name, value in self.toolkit.items():
+            setattr(self.instance, name, value)
+        return super().save(commit=commit)
 
 
 class EndpointAdminForm(EndpointForm):

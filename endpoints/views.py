@@ -1,10 +1,12 @@
 import shlex
+from urllib.parse import urlencode
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -17,8 +19,10 @@ from django.views.decorators.http import require_POST
 from deliveries.tasks import release_held
 from endpoints.forms import EndpointForm, SignupForm
 from endpoints.models import Endpoint
+from events.filters import VERDICTS, filter_events
 from events.models import Event
 
+SEARCH_PARAMETERS = ("q", "event_type", "verdict")
 RECENT_EVENTS = 50
 EVENTS_PER_PAGE = 50
 
@@ -78,7 +82,7 @@ def with_activity(endpoints: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
 
 def event_rows(events: QuerySet[Event]) -> QuerySet[Event]:
     # Bodies can be megabytes each; lists never show them.
-    return events.select_related("endpoint").defer("body", "headers").order_by("-received_at", "-id")
+    return events.select_related("endpoint").defer("body", "headers", "search_text").order_by("-received_at", "-id")
 
 
 @login_required
@@ -121,8 +125,18 @@ def endpoint_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     start = (page - 1) * EVENTS_PER_PAGE
     # One row past the page tells whether an older page exists without a
     # COUNT(*) over what may be millions of events.
-    rows = list(event_rows(endpoint.events.all())[start : start + EVENTS_PER_PAGE + 1])
+    search = {name: request.GET.get(name, "").strip() for name in SEARCH_PARAMETERS}
+    try:
+        events = filter_events(endpoint.events.all(), search)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        search, events = dict.fromkeys(SEARCH_PARAMETERS, ""), endpoint.events.all()
+    rows = list(event_rows(events)[start : start + EVENTS_PER_PAGE + 1])
     context = {
+        "search": search,
+        "searching": any(search.values()),
+        "search_query": urlencode({name: value for name, value in search.items() if value}),
+        "verdicts": VERDICTS,
         "endpoint": endpoint,
         "curl_example": curl_example(endpoint),
         "events": rows[:EVENTS_PER_PAGE],

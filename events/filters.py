@@ -21,12 +21,13 @@ _MANGLED_OFFSET = re.compile(r" (\d{2}(?::?\d{2})?)$")
 
 
 @TextField.register_lookup
-class Search(Lookup):
+class ILikeContains(Lookup):
     """Case-insensitive substring match that PostgreSQL serves from the
     trigram index on `search_text` (Django's icontains wraps the column in
     UPPER(), which that index cannot serve)."""
 
-    lookup_name = "search"
+    # Not "search": django.contrib.postgres registers that name for full-text search.
+    lookup_name = "ilike_contains"
 
     def as_sql(self, compiler, connection) -> tuple[str, list]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
@@ -76,7 +77,7 @@ def filter_events(events: QuerySet, params: Mapping[str, str]) -> QuerySet:
     if text := params.get("q"):
         if len(text) > MAX_QUERY_CHARS:
             raise ValidationError({"q": [f"Search text is limited to {MAX_QUERY_CHARS} characters."]})
-        events = events.filter(search_text__search=like_pattern(text))
+        events = events.filter(search_text__ilike_contains=like_pattern(text))
     if params.get("received_after"):
         events = events.filter(received_at__gte=_moment(params, "received_after"))
     if params.get("received_before"):

@@ -42,7 +42,7 @@ def batcher() -> Batcher[Arrival, Stored]:
 
 
 async def _after_commit(stored: list[Stored]) -> None:
-    from deliveries.tasks import forward_events
+    from deliveries.tasks import forward_due
     from monitoring.intake import observe_arrivals
     from realtime import envelope
     from realtime.publish import publish_many
@@ -50,7 +50,7 @@ async def _after_commit(stored: list[Stored]) -> None:
     wake = [s.event.pk for s in stored if s.wake]
     if wake:
         try:
-            await asyncio.to_thread(forward_events.delay, wake)
+            await asyncio.to_thread(forward_due.delay)
         except Exception:  # the sweeper sends them once the lease runs out
             log.exception("could not enqueue %d events; the sweeper will pick them up", len(wake))
     await publish_many(

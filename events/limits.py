@@ -19,10 +19,15 @@ def refusal(scope: dict, sub_path: str) -> tuple[int, str] | None:
     problem = sub_path_problem(sub_path)
     if problem:
         return 400, f"This request cannot be stored: {problem}."
-    headers = scope["headers"]
-    if sum(len(name) + len(value) + _HEADER_OVERHEAD for name, value in headers) > settings.MAX_HEADER_BYTES:
+    # One pass over the headers: this runs for every webhook.
+    size, hops_values = 0, []
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + _HEADER_OVERHEAD
+        if name == _HOPS:
+            hops_values.append((HOPS_HEADER, value.decode("latin-1")))
+    if size > settings.MAX_HEADER_BYTES:
         return 431, f"The headers are larger than the limit of {settings.MAX_HEADER_BYTES} bytes."
-    hops = hops_of((HOPS_HEADER, value.decode("latin-1")) for name, value in headers if name == _HOPS)
+    hops = hops_of(hops_values) if hops_values else 0
     if hops >= settings.MAX_FORWARD_HOPS:
         return 508, (
             f"Forwarding loop: this request has already been forwarded {hops} times "

@@ -1,5 +1,4 @@
-import json
-from dataclasses import dataclass
+import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,48 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from events.bodyviews import HEX_DUMP_LIMIT, render_body
+from events.curl import as_curl
 from events.models import Event, EventStatus
 from replays import single
 from replays.forms import ReplayForm
-
-# A hex dump is ~4.5x the bytes it shows; past this the raw download is the
-# better tool and the page stays light.
-HEX_DUMP_LIMIT = 16 * 1024
-HEX_WIDTH = 16
-
-
-@dataclass
-class RenderedBody:
-    kind: str  # "empty", "json", "text" or "binary"
-    text: str
-    truncated: bool = False
-
-
-def hex_dump(data: bytes) -> str:
-    lines = []
-    for offset in range(0, len(data), HEX_WIDTH):
-        chunk = data[offset : offset + HEX_WIDTH]
-        hex_part = " ".join(f"{byte:02x}" for byte in chunk)
-        ascii_part = "".join(chr(byte) if 32 <= byte < 127 else "." for byte in chunk)
-        lines.append(f"{offset:08x}  {hex_part:<{HEX_WIDTH * 3 - 1}}  |{ascii_part}|")
-    return "\n".join(lines)
-
-
-def render_body(event: Event) -> RenderedBody:
-    data = event.body_bytes
-    if not data:
-        return RenderedBody("empty", "")
-    text = event.body_text()
-    if text is None:
-        return RenderedBody("binary", hex_dump(data[:HEX_DUMP_LIMIT]), truncated=len(data) > HEX_DUMP_LIMIT)
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return RenderedBody("text", text)
-    if not isinstance(parsed, (dict, list)):
-        # A bare "42" or "null" reads best as the sender wrote it.
-        return RenderedBody("text", text)
-    return RenderedBody("json", json.dumps(parsed, indent=2, ensure_ascii=False))
 
 
 def owned_events(request: HttpRequest) -> QuerySet[Event]:
@@ -62,7 +24,10 @@ def detail_page(request: HttpRequest, event: Event, replay_form: ReplayForm, sta
     context = {
         "event": event,
         "endpoint": event.endpoint,
-        "body": render_body(event),
+        "body": render_body(event.body_bytes, event.content_type),
+        # Events stored before hashes were recorded get theirs on the spot.
+        "sha256": event.sha256 or hashlib.sha256(event.body_bytes).hexdigest(),
+        "curl": as_curl(event, event.endpoint.ingest_url),
         "attempts": list(event.deliveries.all()),
         "hex_limit": HEX_DUMP_LIMIT,
         "replay_form": replay_form,
@@ -106,7 +71,9 @@ def replay(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.success(request, f"Replayed as a new event, an edited copy of {event.public_id}.")
         return redirect("event_detail", public_id=sent.public_id)
     if changes.destination_url:
-        messages.success(request, f"Sending one attempt to {changes.destination_url}; it appears below with the others.")
+        messages.success(
+            request, f"Sending one attempt to {changes.destination_url}; it appears below with the others."
+        )
     elif sent.status == EventStatus.HELD:
         messages.info(request, "The endpoint is paused: the event is held until you resume it.")
     else:

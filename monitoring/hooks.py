@@ -2,7 +2,7 @@
 
 from deliveries.models import DeliveryAttempt, Outcome
 from endpoints.models import Endpoint, Health
-from monitoring import counters
+from monitoring import autopause, counters
 from monitoring.models import Alert, AlertType
 
 # Outcomes whose duration is the destination's answer time (a timeout's is
@@ -21,6 +21,9 @@ def observe_attempts(attempts: list[DeliveryAttempt]) -> None:
         if attempt.outcome in TIMED:
             tally.latency(pk, attempt.duration_ms)
     counters.send(tally)
+    for attempt in attempts:
+        if attempt.status_code == 410:
+            autopause.gone(attempt.endpoint, attempt.url)
 
 
 def health_changed(endpoint: Endpoint, health: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import redis
 
 from endpoints.models import DEFAULT_MONITORING
+from events import verification
 from monitoring import counters
 from monitoring.models import AlertType
 
@@ -29,6 +30,8 @@ RETRY_COUNT_HEADERS = ("stripe-webhook-delivery-attempt", "x-webhook-retry-count
 # A problem seen on one request opens its alert at once; repeats within this
 # many seconds only add to the counters (the per-minute detectors count them).
 RAISE_DEBOUNCE_SECONDS = 5.0
+# The window counter of signature failures shares the repeat counters' keys.
+SIGNATURE_KEY = "signature-failures"
 
 _last_raised: dict[tuple[int, str], float] = {}
 
@@ -98,10 +101,14 @@ def repeat_key(event) -> str | None:
         value = header(event.headers, name)
         if value:
             return "id:" + hashlib.sha256(value.encode()).hexdigest()[:32]
-    body = bytes(event.body)
-    if not body:
+    if not event.size:
         return None  # bare pings are alike by nature, not duplicates
-    return "body:" + hashlib.sha256(body).hexdigest()[:32]
+    return "body:" + (event.sha256 or hashlib.sha256(bytes(event.body)).hexdigest())[:32]
+
+
+def signature_failed(event) -> bool:
+    """Verification ran and refused the request (a missing signature included)."""
+    return bool(event.signature) and event.signature.get("verdict") in (verification.INVALID, verification.MISSING)
 
 
 def provider_retry(event) -> bool:
@@ -121,7 +128,8 @@ def _should_raise(finding: Finding) -> bool:
     return True
 
 
-async def _repeat_counts(keys: list[str]) -> list[int]:
+async def _window_counts(keys: list[str]) -> list[int]:
+    """INCR each key, counting within REPEAT_WINDOW_SECONDS of its first use."""
     pipe = counters.async_client().pipeline(transaction=False)
     for key in keys:
         pipe.incr(key)
@@ -133,10 +141,13 @@ async def observe_arrivals(stored: list) -> None:
     """Count a batch of stored events; open the alerts a single request proves."""
     tally = counters.Tally()
     findings: list[Finding] = []
-    repeats: list[tuple[int, str]] = []
+    repeats: list[tuple[int, str, bool]] = []
     for item in stored:
         event, endpoint = item.event, item.endpoint
         tally.add(endpoint.pk, "events")
+        if signature_failed(event):
+            tally.add(endpoint.pk, "signature_failures")
+            repeats.append((endpoint.pk, SIGNATURE_KEY, False))
         problem = integrity_problem(event, monitor_settings(endpoint))
         if problem:
             tally.add(endpoint.pk, "integrity")
@@ -145,29 +156,38 @@ async def observe_arrivals(stored: list) -> None:
             tally.add(endpoint.pk, "retries")
         key = repeat_key(event)
         if key is not None:
-            repeats.append((endpoint.pk, key))
+            # duplicate_of: ingest's own dedup matched it (e.g. a provider id in the body).
+            repeats.append((endpoint.pk, key, bool(event.duplicate_of)))
     if repeats:
-        storm = _storm_threshold()
-        try:
-            seen = await _repeat_counts([f"{counters.prefix()}:seen:{pk}:{key}" for pk, key in repeats])
-        except redis.RedisError:
-            seen = [1] * len(repeats)
-        for (pk, _), count in zip(repeats, seen, strict=True):
-            if count >= 2:
-                tally.add(pk, "duplicates")
-                findings.append(Finding(pk, AlertType.DUPLICATES, f"the same payload arrived {count} times in 10 minutes"))
-            if count >= storm:
-                tally.add(pk, "retries")
+        findings += await _count_repeats(repeats, tally)
     await counters.send_async(tally)
     raise_now = [f for f in findings if _should_raise(f)]
     if raise_now:
         await asyncio.to_thread(_enqueue, raise_now)
 
 
-def _storm_threshold() -> int:
+async def _count_repeats(repeats: list[tuple[int, str, bool]], tally: counters.Tally) -> list[Finding]:
+    """Count repeats within the window; a second sighting is a duplicate, the
+    storm threshold a redelivery, enough signature failures a burst."""
     from django.conf import settings
 
-    return settings.MONITOR["RETRY_STORM_REPEATS"]
+    try:
+        seen = await _window_counts([f"{counters.prefix()}:seen:{pk}:{key}" for pk, key, _ in repeats])
+    except redis.RedisError:
+        return []
+    findings = []
+    for (pk, key, known_duplicate), count in zip(repeats, seen, strict=True):
+        if key == SIGNATURE_KEY:
+            if count >= settings.MONITOR["SIGNATURE_FAILURES_MIN"]:
+                detail = f"{count} requests failed signature verification in 10 minutes"
+                findings.append(Finding(pk, AlertType.SIGNATURE_FAILURES, detail))
+            continue
+        if count >= 2 or known_duplicate:
+            tally.add(pk, "duplicates")
+            findings.append(Finding(pk, AlertType.DUPLICATES, f"the same delivery arrived {max(count, 2)} times in 10 minutes"))
+        if count >= settings.MONITOR["RETRY_STORM_REPEATS"]:
+            tally.add(pk, "retries")
+    return findings
 
 
 def _enqueue(findings: list[Finding]) -> None:

@@ -14,9 +14,10 @@ from django.db.models import OuterRef, Q, Subquery
 
 from endpoints.models import Endpoint, Health
 from events.models import Event
+from monitoring import autopause
 from monitoring.detectors import AT_ONCE, DETECTORS, HISTORY_MINUTES, Context
 from monitoring.intake import monitor_settings
-from monitoring.models import Alert, AlertState
+from monitoring.models import Alert, AlertState, AlertType
 from monitoring.rollups import active_endpoint_pks, series
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,13 @@ def run(now: datetime) -> dict[str, int]:
         (a.endpoint_id, a.type): a
         for a in Alert.objects.filter(state=AlertState.OPEN, endpoint__in=endpoints)
     }
-    changes = {"endpoints": len(endpoints), "opened": 0, "resolved": 0}
+    changes = {"endpoints": len(endpoints), "opened": 0, "resolved": 0, "paused": 0}
     for endpoint in endpoints:
+        if autopause.check(endpoint, now):
+            changes["paused"] += 1
+            open_alerts[(endpoint.pk, AlertType.AUTO_PAUSED)] = Alert.objects.get(
+                endpoint=endpoint, type=AlertType.AUTO_PAUSED, state=AlertState.OPEN
+            )
         ctx = Context(
             endpoint=endpoint,
             now=now,

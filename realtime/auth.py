@@ -9,13 +9,16 @@ hijacking).
 """
 
 from dataclasses import dataclass
+from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
 
 from channels.auth import get_user
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.core.exceptions import ValidationError
 from django.http.request import split_domain_port, validate_host
+from django.utils.crypto import constant_time_compare
 from django.utils.http import is_same_domain
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -130,10 +133,22 @@ def origin_trusted(origin: str) -> bool:
 
 
 @database_sync_to_async
-def session_active(scope: dict) -> bool:
-    """False once the session logged out (its row is gone)."""
-    session = scope["session"]
-    return bool(session.session_key) and session.exists(session.session_key)
+def session_active(scope: dict, user_id: int) -> bool:
+    """Whether the socket's session still signs this user in, read afresh.
+
+    False once it logged out (the row is gone) or once the password changed
+    elsewhere (its auth hash is stale), as Django would decide on its next
+    request; the scope's own copy of the session is from the handshake.
+    """
+    session_key = scope["session"].session_key
+    if not session_key:
+        return False
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if data.get(SESSION_KEY) != str(user_id):
+        return False
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    stored = data.get(HASH_SESSION_KEY)
+    return user is not None and bool(stored) and constant_time_compare(stored, user.get_session_auth_hash())
 
 
 @database_sync_to_async

@@ -1,9 +1,10 @@
-"""`/v1/ws`: the live stream of a user's endpoints (shared/CONTRACT.md).
+"""`/v1/ws`: the live stream of a user's endpoints (README, "Live stream").
 
 Close codes: 1000 normal, and also for a client silent for WS_IDLE_SECONDS
 (it stopped answering pings: nothing to tell it); 4001 missing, invalid,
-expired or revoked credentials (a logged-out session included); 4002 a frame that is not a valid JSON
-request; 4029 too many connections for one user. Refusals accept first and
+expired or revoked credentials (a session that logged out, or whose
+user's password changed, included); 4002 a frame that is not a valid
+JSON request; 4029 too many connections for one user. Refusals accept first and
 then close, so browsers see the code instead of a bare handshake failure.
 
 Every client-visible message is built by realtime.envelope and forwarded
@@ -112,8 +113,10 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
                 return
         if principal.session_group:
             await self._group_add(principal.session_group)
-            # The same for a logout between authenticate() and joining.
-            if not await session_active(self.scope):
+            await self._group_add(internal.user_sessions_group(principal.user_id))
+            # The same for a logout or password change between
+            # authenticate() and joining.
+            if not await session_active(self.scope, principal.user_id):
                 await self._refuse(CLOSE_UNAUTHORIZED)
                 return
         await self.accept()
@@ -315,6 +318,11 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         await self._close(CLOSE_UNAUTHORIZED)
 
     async def session_ended(self, event: dict) -> None:
+        await self._close(CLOSE_UNAUTHORIZED)
+
+    async def password_changed(self, event: dict) -> None:
+        # Every session of the user is signed out or, for the one that made
+        # the change, moved to a new key: no socket's session holds any more.
         await self._close(CLOSE_UNAUTHORIZED)
 
     # Background tasks

@@ -3,8 +3,8 @@
 Client-visible messages come from realtime.envelope only. These ride the
 same groups so a consumer learns about changes it must act on: a new or
 deleted endpoint (for `"*"` subscriptions), a revoked API key, a session
-that logged out. The consumer handles each type itself and forwards none of
-them.
+that logged out, a password change (which ends every session's sockets).
+The consumer handles each type itself and forwards none of them.
 """
 
 import hashlib
@@ -14,6 +14,7 @@ ENDPOINT_CREATED = "endpoint.created"
 ENDPOINT_DELETED = "endpoint.deleted"
 API_KEY_REVOKED = "apikey.revoked"
 SESSION_ENDED = "session.ended"
+PASSWORD_CHANGED = "password.changed"
 TEST_SESSION_ENDED = "testsession.ended"
 
 
@@ -24,6 +25,10 @@ def api_key_group(public_id: str) -> str:
 def session_group(session_key: str) -> str:
     # Hashed: group names are visible in Redis, a session key is a credential.
     return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+def user_sessions_group(user_id: int) -> str:
+    return f"sessions.user.{user_id}"
 
 
 def endpoint_created(endpoint_id: str) -> dict[str, Any]:
@@ -45,3 +50,7 @@ def test_session_ended(session_id: str) -> dict[str, Any]:
 
 def session_ended() -> dict[str, Any]:
     return {"type": SESSION_ENDED}
+
+
+def password_changed() -> dict[str, Any]:
+    return {"type": PASSWORD_CHANGED}

@@ -81,6 +81,17 @@ def publish_sync(group: str, message: dict[str, Any]) -> None:
         log.exception("publishing %s to %s timed out", message["type"], group)
 
 
+def publish_many_sync(items: list[tuple[str, dict[str, Any]]]) -> None:
+    """`publish_many` for sync callers (a batch of recorded attempts)."""
+    if not items:
+        return
+    future = asyncio.run_coroutine_threadsafe(publish_many(items), _publisher_loop())
+    try:
+        future.result(timeout=5)
+    except Exception:
+        log.exception("publishing %d messages timed out", len(items))
+
+
 def publish_on_commit(group: str, message: dict[str, Any]) -> None:
     from django.db import transaction
 

@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
-from deliveries import forwarding
+from deliveries import engine
 from events.models import Event
 from replays.models import BulkReplay, ReplayState
 
@@ -49,9 +49,8 @@ def replay_one(event_pk: int) -> bool:
         event = Event.objects.select_related("endpoint").filter(pk=event_pk).first()
         if event is None:
             return False
-        # Due now and marked enqueued, so the sweeper leaves it to us.
-        forwarding.replay(event)
-        attempt = forwarding.forward(event.pk)
+        # Replayed and claimed in one statement, so no engine takes it from us.
+        attempt = engine.replay_now(event)
         return attempt is not None and attempt.succeeded
     except Exception:  # one event's trouble (a database blip) must not end the job
         log.exception("bulk replay of event %s failed", event_pk)

@@ -77,7 +77,8 @@ class ReplayForm(forms.Form):
             text = text.replace("\r\n", "\n")
         body = text.encode("utf-8")
         if len(body) > settings.MAX_BODY_BYTES:
-            raise forms.ValidationError(f"The body is larger than the limit of {settings.MAX_BODY_BYTES} bytes.")
+            limit = settings.MAX_BODY_BYTES
+            raise forms.ValidationError(f"The body is larger than the limit of {limit} bytes.")
         return body
 
     def clean(self) -> dict:

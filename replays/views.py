@@ -13,7 +13,8 @@ from replays.tasks import start_bulk_replay
 
 
 def owned_replay(request: HttpRequest, public_id: str) -> BulkReplay:
-    return get_object_or_404(BulkReplay.objects.filter(owner=request.user).select_related("endpoint"), public_id=public_id)
+    replays = BulkReplay.objects.filter(owner=request.user).select_related("endpoint")
+    return get_object_or_404(replays, public_id=public_id)
 
 
 @login_required

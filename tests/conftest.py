@@ -65,6 +65,15 @@ def worker(stack):
 
 
 @pytest.fixture
+def no_worker(stack):
+    """For tests that forward in their own process on committed rows: a
+    worker left running by an earlier test would claim the same due events
+    (its engine looks for them on its own)."""
+    stack.worker.stop()
+    return stack
+
+
+@pytest.fixture
 def receiver():
     with Receiver() as running:
         yield running

@@ -1,4 +1,4 @@
-// Small page helpers: copy buttons, secret reveal, confirmations.
+// Small page helpers: copy buttons, secret reveal, body views, confirmations.
 // Delegated listeners so rows added later (live.js) work without rebinding.
 (function () {
   "use strict";
@@ -46,6 +46,18 @@
         function () { flash(copy, "Copied"); },
         function () { flash(copy, "Copy failed"); }
       );
+      return;
+    }
+    var view = event.target.closest("[data-body-view]");
+    if (view) {
+      // Body views of the event page: one panel shown at a time.
+      var section = view.closest("section");
+      section.querySelectorAll("[data-body-view]").forEach(function (button) {
+        button.setAttribute("aria-pressed", button === view ? "true" : "false");
+      });
+      section.querySelectorAll("[data-body-panel]").forEach(function (panel) {
+        panel.hidden = panel.dataset.bodyPanel !== view.dataset.bodyView;
+      });
       return;
     }
     var reveal = event.target.closest("[data-reveal]");

@@ -114,3 +114,11 @@ def test_logout_names_a_missing_refresh_token(db) -> None:
     r = post("/api/v1/auth/logout/", {})
     assert r.status_code == 400
     assert list(r.json()["detail"]) == ["refresh"]
+
+
+def test_a_refresh_token_of_a_deleted_account_is_401(alice) -> None:
+    issued = tokens()
+    alice.delete()
+    r = post("/api/v1/auth/token/refresh/", {"refresh": issued["refresh"]})
+    assert r.status_code == 401
+    assert r.json()["detail"] == "No active account found for the given token."

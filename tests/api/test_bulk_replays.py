@@ -136,3 +136,14 @@ def test_a_finished_job_cannot_be_cancelled(alice_api, endpoint) -> None:
     r = alice_api.post(f"/api/v1/replays/{replay_id}/cancel/")
     assert r.status_code == 409
     assert r.json() == {"detail": "replay is already done"}
+
+
+def test_it_filters_on_the_event_type(alice_api, endpoint) -> None:
+    types = ["charge.succeeded", "charge.succeeded", "charge.failed", None]
+    for event, event_type in zip(events(endpoint, 4), types, strict=True):
+        Event.objects.filter(pk=event.pk).update(event_type=event_type)
+    r = alice_api.post(
+        "/api/v1/replays/", {"endpoint": endpoint.public_id, "event_type": "charge.succeeded"}, format="json"
+    )
+    assert r.status_code == 202
+    assert (r.json()["total"], r.json()["event_type"]) == (2, "charge.succeeded")

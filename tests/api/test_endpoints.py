@@ -227,7 +227,7 @@ def test_resuming_an_endpoint_releases_its_held_events(
     assert held.status == EventStatus.RECEIVED
     assert held.next_attempt_at is not None
     assert held.next_attempt_at <= timezone.now() + timedelta(seconds=1)
-    assert callbacks == [tasks.sweep_due.delay]
+    assert callbacks == [tasks.forward_due.delay]
 
 
 def test_pausing_an_endpoint_releases_nothing(alice, alice_api, django_capture_on_commit_callbacks) -> None:

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from deliveries import destination, forwarding
+from deliveries import destination, engine
 from endpoints.models import Endpoint
 from events.models import Event
 
@@ -28,7 +28,7 @@ def forwarded_path(endpoint: Endpoint, receiver, path: str, query: str = "", hea
         endpoint=endpoint, method="POST", path=path, query=query, headers=headers or [], body=b"{}", size=2,
         received_at=now, next_attempt_at=now,
     )
-    forwarding.forward(event.pk)
+    engine.forward(event.pk)
     return receiver.wait_for(1)[0].path
 
 

@@ -10,7 +10,8 @@ from deliveries.ssrf import BlockedDestination, check_url, refusal_reason, resol
     [
         "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "100.64.0.1", "0.0.0.0", "169.254.169.254",
         "169.254.1.1", "224.0.0.1", "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd00:ec2::254",
-        "::ffff:127.0.0.1", "::ffff:8.8.8.8", "2002:7f00:1::", "ff02::1",
+        "::ffff:127.0.0.1", "::ffff:8.8.8.8", "2002:7f00:1::", "ff02::1", "168.63.129.16", "fec0::1",
+        "fd20:ce::254", "64:ff9b::808:808", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
     ],
 )
 def test_it_refuses_non_global_addresses_by_default(address):
@@ -27,7 +28,11 @@ def test_private_destinations_open_up_when_allowed(address):
     assert refusal_reason(ipaddress.ip_address(address), allow_private=True) is None
 
 
-@pytest.mark.parametrize("address", ["169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "0.0.0.0"])
+@pytest.mark.parametrize(
+    "address",
+    ["169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "0.0.0.0", "168.63.129.16",
+     "fd20:ce::254", "fec0::1", "64:ff9b::7f00:1"],
+)
 def test_metadata_and_unspecified_addresses_stay_refused_when_private_is_allowed(address):
     assert refusal_reason(ipaddress.ip_address(address), allow_private=True) is not None
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from deliveries.tasks import sweep_due
+from deliveries.tasks import forward_due
 from endpoints.models import Endpoint
 from events.models import Event, EventStatus
 from tests.support.rows import make_event
@@ -117,7 +117,7 @@ def test_resuming_makes_held_events_received_and_due_then_wakes_the_sweeper(
         assert event.next_attempt_at is not None and event.next_attempt_at <= before
     delivered.refresh_from_db()
     assert (delivered.status, delivered.next_attempt_at) == (EventStatus.DELIVERED, None)
-    assert sweep_due.delay in callbacks
+    assert forward_due.delay in callbacks
 
 
 def test_deleting_asks_first_then_removes_the_endpoint_and_its_events(alice_client: Client, alice) -> None:

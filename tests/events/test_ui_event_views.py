@@ -59,7 +59,7 @@ def test_a_utf8_body_that_is_not_json_is_shown_as_text(alice_client: Client, end
 def test_a_binary_body_is_shown_as_a_hex_dump(alice_client: Client, endpoint: Endpoint) -> None:
     event = make_event(endpoint, b"\x89PNG\r\n\x1a\n\x00\xff")
     html = page(alice_client, event)
-    assert 'data-kind="binary"' in html
+    assert 'data-kind="hex"' in html
     assert "00000000  89 50 4e 47 0d 0a 1a 0a 00 ff" in html
     assert "|.PNG......|" in html
 

@@ -4,7 +4,7 @@ import pytest
 from django.db.models import Sum
 from django.utils import timezone
 
-from deliveries import forwarding
+from deliveries import engine
 from endpoints.models import Endpoint, Health
 from monitoring import rollups
 from monitoring.models import Alert, AlertState, AlertType, Rollup
@@ -12,7 +12,7 @@ from monitoring.stats import for_endpoints
 from tests.support.receiver import Reply
 from tests.support.rows import make_event
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_worker")]
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,7 @@ def destination(alice, receiver) -> Endpoint:
 
 def forward_one(endpoint: Endpoint) -> None:
     event = make_event(endpoint, next_attempt_at=timezone.now())
-    assert forwarding.forward(event.pk) is not None
+    assert engine.forward(event.pk) is not None
 
 
 def test_attempts_are_counted_with_their_latency(destination, receiver) -> None:

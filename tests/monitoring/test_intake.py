@@ -96,3 +96,21 @@ def test_json_pointers_follow_rfc_6901() -> None:
     assert resolve_pointer(document, "/") == (True, 1)
     assert resolve_pointer(document, "/a~1b/m~0n/2") == (False, None)
     assert resolve_pointer(document, "/missing") == (False, None)
+
+
+def test_a_burst_of_bad_signatures_opens_signature_failures_at_once(server, worker, alice) -> None:
+    signed = Endpoint(owner=alice, name="Signed", verification_scheme="github", verification_mode="flag")
+    signed.verification_secret = "s3cret"
+    signed.save()
+    for n in range(3):
+        post(server, signed, b'{"id": %d}' % n, **{"X-Hub-Signature-256": "sha256=" + "0" * 64})
+    alert = open_alert(signed, AlertType.SIGNATURE_FAILURES)
+    assert "3 requests failed signature verification" in alert.detail
+    assert counted(signed, "signature_failures") == {"signature_failures": 3}
+
+
+def test_a_duplicate_found_by_ingests_dedup_counts_here(server, worker, alice) -> None:
+    deduped = Endpoint.objects.create(owner=alice, name="Dedup", dedup_window_seconds=3600, dedup_action="flag")
+    post(server, deduped, b'{"id": "evt_1", "n": 1}', **{"Stripe-Signature": "t=1,v1=x"})
+    post(server, deduped, b'{"id": "evt_1", "n": 2}', **{"Stripe-Signature": "t=1,v1=x"})
+    open_alert(deduped, AlertType.DUPLICATES)

@@ -109,7 +109,7 @@ async def announce_event(event: Event) -> dict:
 
 
 async def announce_attempt(attempt: DeliveryAttempt) -> dict:
-    """What deliveries.forwarding.record does after its commit."""
+    """What deliveries.recording.record_attempts does after its commit."""
     message = attempt.message()
     await publish(endpoint_group(attempt.endpoint.public_id), message)
     return message

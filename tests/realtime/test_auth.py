@@ -172,3 +172,34 @@ async def test_a_refused_socket_receives_nothing_after_its_close(sockets, db):
     await expect_close(ws, 4001)
     await ws.send_json_to({"type": "subscribe", "endpoints": ["*"]})
     assert await ws.receive_nothing(timeout=0.2)
+
+
+async def test_a_password_change_closes_every_session_socket_of_the_user(sockets, alice, bob):
+    alice.is_staff = alice.is_superuser = True
+    await sync_to_async(alice.save)()
+    changer, other_browser, bobs_browser = Client(), Client(), Client()
+    for client, user in ((changer, alice), (other_browser, alice), (bobs_browser, bob)):
+        await sync_to_async(client.force_login)(user)
+    own = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
+
+    def cookie_of(client: Client) -> tuple[bytes, bytes]:
+        return b"cookie", f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+    opened = []
+    for client in (changer, other_browser, bobs_browser):
+        opened.append(await sockets.connect(headers=[cookie_of(client), *own]))
+        await subscribe(opened[-1], ["*"])
+
+    response = await sync_to_async(changer.post)(
+        "/admin/password_change/",
+        {"old_password": "correct-horse-1", "new_password1": "a-new-passphrase-7", "new_password2": "a-new-passphrase-7"},
+    )
+    assert response.status_code == 302
+    await expect_close(opened[0], 4001, timeout=5)
+    await expect_close(opened[1], 4001, timeout=5)
+    assert await opened[2].receive_nothing(timeout=0.3)
+    # A reload of the changer's page: its session moved to a new key and works.
+    reloaded = await sockets.connect(headers=[cookie_of(changer), *own])
+    await subscribe(reloaded, ["*"])
+    stale = await sockets.connect(headers=[cookie_of(other_browser), *own])
+    await expect_close(stale, 4001)

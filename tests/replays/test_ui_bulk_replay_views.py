@@ -42,7 +42,7 @@ def test_starting_counts_the_matches_and_opens_the_progress_page(
     assert len(callbacks) == 1
     html = alice_client.get(response["Location"]).content.decode()
     assert 'data-state="running">running</span>' in html
-    assert 'aria-valuemax="1" aria-valuenow="0"' in html
+    assert 'data-done="0" max="1" value="0"' in html
     assert 'id="cancel-replay"' in html and 'id="cancel-replay" hidden' not in html
     assert "replays/progress.js" in html
 
@@ -52,7 +52,7 @@ def test_a_replay_matching_nothing_shows_its_summary_at_once(alice_client: Clien
     html = response.content.decode()
     assert 'data-state="done">done</span>' in html
     assert "Finished: 0 events replayed, 0 delivered, 0 failed." in html
-    assert 'style="width: 100%"' in html
+    assert 'data-done="0" max="1" value="1">100 %</progress>' in html
 
 
 @pytest.mark.parametrize(

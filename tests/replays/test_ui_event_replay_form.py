@@ -85,7 +85,8 @@ def test_a_url_alone_sends_the_event_itself_there(
     event.refresh_from_db()
     assert (event.status, event.next_attempt_at) == (EventStatus.FAILED, None)
     assert len(callbacks) == 1
-    assert "Sending one attempt to https://laptop.example.test/in" in alice_client.get(response["Location"]).content.decode()
+    page = alice_client.get(response["Location"]).content.decode()
+    assert "Sending one attempt to https://laptop.example.test/in" in page
 
 
 @pytest.mark.parametrize(

@@ -72,8 +72,11 @@ def web(port: int, env: dict[str, str], log_dir: Path) -> Process:
 
 
 def worker(env: dict[str, str], log_dir: Path, name: str = "worker") -> Process:
-    argv = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", "8",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO", "-n", f"{name}@%h"]
+    """One worker process as `make run` starts it (its engine does the sending)."""
+    from config.run import worker_command
+
+    argv = worker_command(name)
+    argv[argv.index("WARNING")] = "INFO"
     return Process(name, argv, env, log_dir)
 
 

@@ -37,6 +37,8 @@ class Receiver:
     def __init__(self, port: int = 0) -> None:
         self.replies: list[Reply] = [Reply()]
         self.requests: list[Received] = []
+        self.in_flight = 0  # requests read and not yet answered
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         receiver = self
@@ -50,6 +52,8 @@ class Receiver:
                 reply = receiver._record(self.command, self.path, list(self.headers.items()), body)
                 if reply.delay:
                     receiver._stopping.wait(reply.delay)
+                with receiver._lock:
+                    receiver.in_flight -= 1
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -78,6 +82,8 @@ class Receiver:
 
     def _record(self, method: str, path: str, headers: list, body: bytes) -> Reply:
         with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.requests.append(Received(method, path, headers, body))
             return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
 

@@ -17,6 +17,9 @@ class Stack:
         self.env = processes.child_env(
             database_name, DELIVERY_LEASE_SECONDS="6", SWEEP_INTERVAL_SECONDS="0.3", DB_POOL_TIMEOUT="2",
             DB_APPLICATION_NAME=STACK_APPLICATION_NAME,
+            # Monitoring's minute runs when a test calls it, not at a random
+            # moment of another test (it writes rollups and alerts).
+            MONITOR_INTERVAL_SECONDS="86400",
             PUBLIC_BASE_URL=f"http://127.0.0.1:{self.port}",
         )
         self.web = processes.web(self.port, self.env, log_dir)

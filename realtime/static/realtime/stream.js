@@ -17,6 +17,14 @@ export const STATUS_OF_TYPE = {
   "event.failed": "failed",
 };
 
+// Same text as templates/includes/signature_badge.html.
+export function signatureBadge(signature) {
+  const report = signature || { scheme: null, verdict: "unchecked", detail: "" };
+  const label = report.verdict === "unchecked" ? "unchecked" : `${report.scheme} ${report.verdict}`;
+  const title = report.scheme ? `${report.scheme}: ${report.detail}` : report.detail;
+  return h("span", { class: "badge", "data-verdict": report.verdict, title }, label);
+}
+
 export class EventStream {
   constructor(tbody, { endpointsTable, endpointHeader, tools }) {
     this.tbody = tbody;
@@ -27,8 +35,11 @@ export class EventStream {
     this.endpointsTable = endpointsTable;
     this.endpointHeader = endpointHeader;
     // Older pages of an endpoint's list keep their rows; only badges move.
-    const page = new URLSearchParams(window.location.search).get("page");
-    this.growing = !page || page === "1";
+    // So do search results (?q=, ?event_type=, ?verdict=): new arrivals may not match.
+    const query = new URLSearchParams(window.location.search);
+    const page = query.get("page");
+    const searching = ["q", "event_type", "verdict"].some((name) => query.get(name));
+    this.growing = (!page || page === "1") && !searching;
     const placeholder = tbody.querySelector("tr.empty");
     this.placeholder = placeholder ? placeholder.cloneNode(true) : null;
     this.lastEventId = this.rows()[0]?.dataset.eventId || null;
@@ -171,8 +182,18 @@ export class EventStream {
     );
     if (this.showEndpoint) row.append(h("td", { "data-field": "endpoint" }, this.endpointLabel(summary.endpoint)));
     row.append(
+      h("td", { "data-field": "event_type" }, summary.event_type ? h("code", {}, summary.event_type) : null),
       h("td", { "data-field": "size", class: "num", title: `${summary.size} bytes` }, fileSize(summary.size)),
-      h("td", { "data-field": "status" }, h("span", { class: "badge", "data-status": summary.status }, summary.status)),
+      h(
+        "td",
+        { "data-field": "status" },
+        h("span", { class: "badge", "data-status": summary.status }, summary.status),
+        summary.duplicate_of ? " " : null,
+        summary.duplicate_of
+          ? h("span", { class: "badge", "data-duplicate": "true", title: `Duplicate of ${summary.duplicate_of}` }, "duplicate")
+          : null,
+      ),
+      h("td", { "data-field": "signature" }, signatureBadge(summary.signature)),
       h(
         "td",
         { "data-field": "id" },

@@ -29,7 +29,7 @@ class BulkReplayView {
     this.id = root.dataset.replayId;
     this.endpointId = root.dataset.endpointId;
     this.bar = document.getElementById("replay-progress");
-    this.shown = { state: this.bar.dataset.state, done: Number(this.bar.getAttribute("aria-valuenow")) };
+    this.shown = { state: this.bar.dataset.state, done: Number(this.bar.dataset.done) };
   }
 
   subscription() {
@@ -70,9 +70,11 @@ class BulkReplayView {
     this.shown = { state: progress.state, done: progress.done };
     const percent = progress.total ? Math.min(100, Math.floor((progress.done * 100) / progress.total)) : 100;
     this.bar.dataset.state = progress.state;
-    this.bar.setAttribute("aria-valuemax", String(progress.total));
-    this.bar.setAttribute("aria-valuenow", String(progress.done));
-    this.bar.querySelector(".progress-bar").style.width = `${percent}%`;
+    this.bar.dataset.done = String(progress.done);
+    // A replay of nothing is complete: max 1, value 1 (max must be above 0).
+    this.bar.max = progress.total || 1;
+    this.bar.value = progress.total ? progress.done : 1;
+    this.bar.textContent = `${percent} %`;
     for (const field of ["done", "total", "failed"]) {
       const cell = document.querySelector(`.progress-text [data-field="${field}"]`);
       if (cell) cell.textContent = String(progress[field]);

@@ -1,0 +1,276 @@
+"""What the forwarding sections run: `make run`'s processes (web, N worker
+processes, beat, taken from the measured checkout's config/run.py), a
+destination process, endpoints pointing at it, load senders and the
+accounting of what arrived."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import uvloop
+
+from bench.config import BODY, REPO, BenchConfig
+from bench.cpu import group_cpu_seconds, pids_cpu_seconds
+from bench.prepare import backend_pids
+from bench.procs import BenchError, Processes, free_port, wait_until_answers
+
+_COMMANDS = """
+import json, sys
+from config.run import commands
+print(json.dumps(commands(sys.argv[1], sys.argv[2], sys.argv[3])))
+"""
+
+_ENDPOINTS = """
+import json, sys
+from django.contrib.auth import get_user_model
+from endpoints.models import Endpoint
+owner = get_user_model().objects.get(username="bench")
+specs = json.loads(sys.argv[1])
+made = {}
+for name, url, timeout, schedule in specs:
+    endpoint = Endpoint.objects.create(owner=owner, name=name, destination_url=url, timeout_seconds=timeout,
+                                       retry_schedule=schedule)
+    made[name] = endpoint.ingest_token
+print("BENCH_ENDPOINTS=" + json.dumps(made))
+"""
+
+
+@dataclass
+class Stack:
+    cfg: BenchConfig
+    procs: Processes
+    workdir: Path
+    workers: int
+    port: int = 0
+    dest_port: int = 0
+    dest_log: Path = Path()
+    web: subprocess.Popen | None = None
+    worker_procs: list[subprocess.Popen] = field(default_factory=list)
+    others: list[subprocess.Popen] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        env = self.cfg.django_env()
+        env.update(PORT=str(self.port), ALLOW_PRIVATE_DESTINATIONS="1", WORKER_PROCESSES=str(self.workers))
+        return env
+
+    def start(self) -> None:
+        self.port, self.dest_port = free_port(self.cfg.host), free_port(self.cfg.host)
+        self.dest_log = self.workdir / f"destination-{self.dest_port}.log"
+        dest = self.procs.spawn(
+            [self.cfg.python, "-m", "bench.destination", str(self.dest_port), str(self.dest_log)], self.env(),
+            self.workdir / "destination.out", cwd=Path(__file__).resolve().parent.parent,
+        )
+        self.others.append(dest)
+        done = self.procs.run(
+            [self.cfg.python, "-c", _COMMANDS, str(self.port), self.cfg.web_workers, str(self.workers)],
+            timeout=60, env=self.env(), cwd=REPO,
+        )
+        commands = json.loads(done.stdout.strip().splitlines()[-1])
+        web, *workers, beat = commands
+        web[web.index("--host") + 1] = self.cfg.host
+        self.web = self.procs.spawn(web, self.env(), self.workdir / "fwd-web.log", cwd=REPO)
+        for n, cmd in enumerate(workers):
+            self.worker_procs.append(self.procs.spawn(cmd, self.env(), self.workdir / f"fwd-worker{n}.log", cwd=REPO))
+        beat[beat.index("--schedule") + 1] = str(self.workdir / f"beat-{self.port}")
+        self.others.append(self.procs.spawn(beat, self.env(), self.workdir / "fwd-beat.log", cwd=REPO))
+        wait_until_answers(self.web, self.cfg.host, self.port, "/in/", self.cfg.server_start_timeout_s,
+                           self.workdir / "fwd-web.log")
+        deadline = time.monotonic() + 60
+        # The banner lists the queues once the worker is set up (at any log level).
+        while not all("[queues]" in _read(self.workdir / f"fwd-worker{n}.log") for n in range(len(workers))):
+            if time.monotonic() > deadline:
+                raise BenchError("the worker processes did not start within 60s")
+            time.sleep(0.2)
+        time.sleep(2)  # connecting to the broker follows the banner
+
+    def stop(self) -> None:
+        for child in [self.web, *self.worker_procs, *self.others]:
+            if child is not None:
+                self.procs.stop(child)
+
+    def url(self, token: str) -> str:
+        return f"http://{self.cfg.host}:{self.port}/in/{token}"
+
+    def destination(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.dest_port}{path}"
+
+    def endpoints(self, specs: list[tuple[str, str, int, list[int]]]) -> dict[str, str]:
+        """Create endpoints (name, destination path, timeout, retry schedule); name -> token."""
+        full = [(name, self.destination(path), timeout, schedule) for name, path, timeout, schedule in specs]
+        done = self.procs.run(
+            [self.cfg.python, str(REPO / "manage.py"), "shell", "-c", _ENDPOINTS, json.dumps(full)],
+            timeout=60, env=self.env(), cwd=REPO,
+        )
+        for line in done.stdout.splitlines():
+            if line.startswith("BENCH_ENDPOINTS="):
+                return json.loads(line.removeprefix("BENCH_ENDPOINTS="))
+        raise BenchError(f"endpoints not created:\n{done.stdout}\n{done.stderr}")
+
+    def arrivals(self) -> list[tuple[float, str, str]]:
+        out = []
+        for line in _read(self.dest_log).splitlines():
+            at, path, webhook_id = line.split(" ")
+            out.append((float(at), path, webhook_id))
+        return out
+
+    def cpu(self) -> dict[str, float]:
+        backends = pids_cpu_seconds(backend_pids(self.cfg))
+        return {
+            "worker": sum(group_cpu_seconds(p.pid) for p in self.worker_procs),
+            "web": group_cpu_seconds(self.web.pid) if self.web else 0.0,
+            "postgres": sum(backends.values()),
+            **{f"pg:{pid}": cpu for pid, cpu in backends.items()},
+        }
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds between two readings (backends that appeared count from 0)."""
+    pg = sum(cpu - before.get(key, 0.0) for key, cpu in after.items() if key.startswith("pg:"))
+    return {"worker": after["worker"] - before["worker"], "web": after["web"] - before["web"], "postgres": pg}
+
+
+@dataclass
+class Sent:
+    event_id: str
+    scheduled: float  # wall clock, comparable with the destination's
+    token: str
+
+
+async def _post(session: aiohttp.ClientSession, url: str) -> str | None:
+    try:
+        async with session.post(url, data=BODY, headers={"content-type": "application/json"}) as answer:
+            if answer.status != 200:
+                return None
+            return (await answer.json())["event_id"]
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return None
+
+
+async def _burst(stack: Stack, token: str, count: int, connections: int) -> list[Sent]:
+    sent: list[Sent] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+    timeout = aiohttp.ClientTimeout(total=stack.cfg.request_timeout_s)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections), timeout=timeout) as session:
+        async def client() -> None:
+            while not queue.empty():
+                queue.get_nowait()
+                at = time.time()
+                event_id = await _post(session, stack.url(token))
+                if event_id:
+                    sent.append(Sent(event_id, at, token))
+
+        await asyncio.gather(*(client() for _ in range(connections)))
+    return sent
+
+
+def burst(stack: Stack, token: str, count: int, connections: int = 32) -> list[Sent]:
+    return uvloop.run(_burst(stack, token, count, connections))
+
+
+async def _open_loop(stack: Stack, tokens: list[tuple[str, float]], seconds: float) -> list[Sent]:
+    """Each (token, rate) posted on its own fixed schedule; latency counts from the schedule."""
+    sent: list[Sent] = []
+    timeout = aiohttp.ClientTimeout(total=stack.cfg.request_timeout_s)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64), timeout=timeout) as session:
+        start = time.time() + 0.2
+        schedule = sorted(
+            (start + i / rate, token) for token, rate in tokens for i in range(int(rate * seconds))
+        )
+        tasks = []
+
+        async def one(at: float, token: str) -> None:
+            event_id = await _post(session, stack.url(token))
+            if event_id:
+                sent.append(Sent(event_id, at, token))
+
+        for at, token in schedule:
+            delay = at - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(at, token)))
+        await asyncio.gather(*tasks)
+    return sent
+
+
+def open_loop(stack: Stack, tokens: list[tuple[str, float]], seconds: float) -> list[Sent]:
+    return uvloop.run(_open_loop(stack, tokens, seconds))
+
+
+@dataclass
+class Arrived:
+    first: dict[str, float]  # webhook-id -> first arrival
+    duplicates: int
+    missing: int
+
+
+def wait_for(stack: Stack, sent: list[Sent], timeout: float, copies: int = 1) -> Arrived:
+    """Wait until each sent event arrived `copies` times (or the timeout)."""
+    wanted = {s.event_id for s in sent}
+    deadline = time.monotonic() + timeout
+    while True:
+        counts: collections.Counter[str] = collections.Counter()
+        first: dict[str, float] = {}
+        for at, _path, webhook_id in stack.arrivals():
+            if webhook_id in wanted:
+                counts[webhook_id] += 1
+                first.setdefault(webhook_id, at)
+        if all(counts[w] >= copies for w in wanted) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    # Quiet time: a late duplicate would show up now.
+    time.sleep(1.0)
+    counts = collections.Counter(w for _at, _p, w in stack.arrivals() if w in wanted)
+    return Arrived(
+        first=first,
+        duplicates=sum(max(0, n - copies) for n in counts.values()),
+        missing=sum(1 for w in wanted if counts[w] < copies),
+    )
+
+
+def profile(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
+    """py-spy sampling one worker process (its busy samples only), if available."""
+    spy = Path(os.environ.get("PY_SPY", Path(BenchConfig().python).with_name("py-spy")))
+    if not spy.exists():
+        return None
+    return subprocess.Popen(
+        [str(spy), "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200", "-f", "raw", "-o", str(out),
+         "--nonblocking"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def top_frames(raw: Path, limit: int = 8) -> tuple[list[tuple[str, float]], int]:
+    """(function, share of busy samples that include it) for the costliest of ours and of the libraries."""
+    inclusive: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in _read(raw).splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        names = {frame.split(" (")[0] + " (" + frame.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
+                 for frame in stack.split(";")}
+        for name in names:
+            inclusive[name] += n
+    skip = ("run (threading.py", "_bootstrap", "_bootstrap_inner", "run_forever", "_run_once", "_run (events.py",
+            "<module>", "main (", "__call__ (celery", "start (", "wait (threading", "process_thread")
+    ranked = [(name, n / total) for name, n in inclusive.most_common() if not name.startswith(skip)]
+    return ranked[:limit], total

@@ -1,0 +1,166 @@
+"""Claiming due events in batches, fairly across endpoints.
+
+A claim moves each event's next_attempt_at a lease ahead and stamps
+claimed_until with the same instant: of two workers only one matches a row,
+and if this one dies the event is due again once the lease runs out. The
+lease is never shorter than the endpoint's timeout plus LEASE_MARGIN_SECONDS,
+so an attempt in flight (its deadline is hard) always ends before anyone
+else may claim the event.
+
+On PostgreSQL one statement does it all: a skip scan over the
+(endpoint, next_attempt_at) index visits each endpoint with pending events,
+takes at most its remaining per-endpoint room of due rows (FOR UPDATE SKIP
+LOCKED, so concurrent workers never wait on each other), and updates them.
+A 100,000-event backlog of one endpoint is therefore never read past its
+first rows, and the endpoints behind it get their turn in the same claim.
+SQLite (`make run` without DATABASE_URL) has a single writer and no SKIP
+LOCKED; there a plain due-order scan is capped per endpoint in Python.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+
+from endpoints.models import Endpoint
+from events.models import Event, EventStatus
+
+PENDING = [EventStatus.RECEIVED, EventStatus.RETRYING]
+
+# Time for recording the attempt after its deadline, and for clock skew.
+LEASE_MARGIN_SECONDS = 5
+
+
+def lease_seconds(timeout_seconds: int) -> int:
+    return max(settings.DELIVERY_LEASE_SECONDS, timeout_seconds + LEASE_MARGIN_SECONDS)
+
+
+@dataclass
+class Room:
+    """How many more attempts each endpoint may have in flight here."""
+
+    per_endpoint: int
+    busy: dict[int, int]
+
+    def of(self, endpoint_pk: int) -> int:
+        return max(0, self.per_endpoint - self.busy.get(endpoint_pk, 0))
+
+
+_COLUMNS = ", ".join(f"e.{f.column}" for f in Event._meta.concrete_fields)
+
+_CLAIM_SQL = f"""
+WITH RECURSIVE pending(endpoint_id) AS (
+    (SELECT endpoint_id FROM events_event
+      WHERE next_attempt_at IS NOT NULL AND endpoint_id > %(after)s
+      ORDER BY endpoint_id LIMIT 1)
+  UNION ALL
+    SELECT (SELECT e.endpoint_id FROM events_event e
+             WHERE e.next_attempt_at IS NOT NULL AND e.endpoint_id > p.endpoint_id
+             ORDER BY e.endpoint_id LIMIT 1)
+      FROM pending p WHERE p.endpoint_id IS NOT NULL
+),
+picked AS (
+    SELECT due.id FROM pending p
+    CROSS JOIN LATERAL (
+        SELECT e.id FROM events_event e
+         WHERE e.endpoint_id = p.endpoint_id AND e.next_attempt_at <= %(now)s AND e.status = ANY(%(pending)s)
+         ORDER BY e.next_attempt_at
+         LIMIT greatest(0, %(per_endpoint)s - coalesce(
+             (SELECT b.n FROM unnest(%(busy_ids)s::bigint[], %(busy_counts)s::int[]) AS b(id, n)
+               WHERE b.id = p.endpoint_id), 0))
+         FOR UPDATE SKIP LOCKED
+    ) due
+    WHERE p.endpoint_id IS NOT NULL
+    LIMIT %(limit)s
+)
+UPDATE events_event e
+   SET next_attempt_at = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds + %(margin)s)),
+       claimed_until = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds + %(margin)s))
+  FROM picked, endpoints_endpoint ep
+ WHERE e.id = picked.id AND ep.id = e.endpoint_id
+RETURNING {_COLUMNS}
+"""
+
+
+def claim_due(now: datetime, limit: int, room: Room, after: int = 0) -> list[Event]:
+    """Claim up to `limit` due events, endpoints after `after` first.
+
+    Each returned event has its endpoint attached (one query for all).
+    """
+    if limit <= 0:
+        return []
+    if connection.vendor == "postgresql":
+        events = _claim_postgres(now, limit, room, after)
+    else:
+        events = _claim_portable(now, limit, room)
+    endpoints = Endpoint.objects.in_bulk({event.endpoint_id for event in events})
+    for event in events:
+        event.endpoint = endpoints[event.endpoint_id]
+    return events
+
+
+def claim_one(now: datetime, event_id: int) -> list[Event]:
+    """Claim one event if it is due (a list: empty when it is not, or taken)."""
+    event = Event.objects.select_related("endpoint").filter(pk=event_id).first()
+    if event is None:
+        return []
+    until = now + timedelta(seconds=lease_seconds(event.endpoint.timeout_seconds))
+    taken = Event.objects.filter(pk=event_id, next_attempt_at__lte=now, status__in=PENDING).update(
+        next_attempt_at=until, claimed_until=until
+    )
+    if not taken:
+        return []
+    event.refresh_from_db()
+    return [event]
+
+
+def claim_replay(now: datetime, event: Event) -> list[Event]:
+    """Start a new round on the event and claim its first attempt in one
+    statement, so no engine can take the attempt in between (bulk replay
+    makes it itself). Empty while an attempt of it is in flight."""
+    until = now + timedelta(seconds=lease_seconds(event.endpoint.timeout_seconds))
+    idle = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    taken = Event.objects.filter(idle, pk=event.pk).update(
+        status=EventStatus.RECEIVED, retry_index=0, next_attempt_at=until, claimed_until=until, enqueued_at=None
+    )
+    if not taken:
+        return []
+    event.refresh_from_db()
+    return [event]
+
+
+def _claim_postgres(now: datetime, limit: int, room: Room, after: int) -> list[Event]:
+    busy = [(pk, n) for pk, n in room.busy.items() if n > 0]
+    params = {
+        "after": after,
+        "now": now,
+        "pending": [str(status) for status in PENDING],
+        "per_endpoint": room.per_endpoint,
+        "busy_ids": [pk for pk, _ in busy],
+        "busy_counts": [n for _, n in busy],
+        "limit": limit,
+        "lease": settings.DELIVERY_LEASE_SECONDS,
+        "margin": LEASE_MARGIN_SECONDS,
+    }
+    with transaction.atomic():
+        return list(Event.objects.raw(_CLAIM_SQL, params))
+
+
+def _claim_portable(now: datetime, limit: int, room: Room) -> list[Event]:
+    with transaction.atomic():
+        due = Event.objects.filter(next_attempt_at__lte=now, status__in=PENDING).order_by("next_attempt_at")
+        taken: dict[int, list[int]] = {}
+        count = 0
+        for pk, endpoint_pk in due.values_list("pk", "endpoint_id")[: limit * 4]:
+            if count >= limit:
+                break
+            if len(taken.get(endpoint_pk, [])) < room.of(endpoint_pk):
+                taken.setdefault(endpoint_pk, []).append(pk)
+                count += 1
+        timeouts = dict(Endpoint.objects.filter(pk__in=taken).values_list("pk", "timeout_seconds"))
+        for endpoint_pk, pks in taken.items():
+            until = now + timedelta(seconds=lease_seconds(timeouts[endpoint_pk]))
+            Event.objects.filter(pk__in=pks).update(next_attempt_at=until, claimed_until=until)
+        return list(Event.objects.filter(pk__in=[pk for pks in taken.values() for pk in pks]))

@@ -1,0 +1,138 @@
+"""Recording a batch of attempts: the one place an attempt becomes history.
+
+Every attempt of the forwarding engine ends here, many at a time: one
+conditional UPDATE settles the events that are still ours, one INSERT adds
+their attempt rows, and after the commit one Redis pipeline announces them.
+Whatever else must happen per recorded attempt (auto-pause, latency stats)
+belongs in `record_attempts`, inside its transaction or after its commit.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from deliveries import outbound
+from deliveries.models import DeliveryAttempt, Outcome
+from deliveries.schedule import next_retry_at
+from endpoints.models import endpoint_group
+from events.models import Event, EventStatus
+from monitoring.hooks import observe_attempts
+from realtime.publish import publish_many_sync
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Sent:
+    """One attempt made: the event as claimed (with its endpoint) and the answer."""
+
+    event: Event
+    url: str
+    headers: dict[str, str]
+    started_at: datetime
+    response: outbound.Response
+
+
+@dataclass
+class Settled:
+    """What an attempt does to its event."""
+
+    status: str
+    next_attempt_at: datetime | None
+    attempt: int
+    retry_index: int
+
+
+def settle(sent: Sent, now: datetime) -> Settled:
+    event, response = sent.event, sent.response
+    succeeded = response.outcome == Outcome.SUCCESS
+    retry_at = None
+    if not succeeded and response.outcome != Outcome.BLOCKED:
+        retry_at = next_retry_at(now, event.endpoint.retry_schedule, event.retry_index, response.retry_after)
+    if succeeded:
+        status = EventStatus.DELIVERED
+    elif retry_at is not None:
+        status = EventStatus.RETRYING
+    else:
+        status = EventStatus.FAILED
+    return Settled(
+        status=status,
+        next_attempt_at=retry_at,
+        attempt=event.attempt_count + 1,
+        retry_index=0 if succeeded else event.retry_index + 1,
+    )
+
+
+def record_attempts(batch: list[Sent]) -> list[DeliveryAttempt]:
+    """Record what was sent; returns the attempts that were still ours to record.
+
+    An event whose claim was lost (our lease ran out and another worker took
+    it over) is left alone: writing now would overwrite a newer result.
+    """
+    if not batch:
+        return []
+    now = timezone.now()
+    plans = [(sent, settle(sent, now)) for sent in batch]
+    with transaction.atomic():
+        ours = _settle_events(plans)
+        attempts = [_attempt_row(sent, plan) for sent, plan in plans if sent.event.pk in ours]
+        DeliveryAttempt.objects.bulk_create(attempts)
+        messages = [(endpoint_group(a.endpoint.public_id), a.message()) for a in attempts]
+        transaction.on_commit(lambda: publish_many_sync(messages))
+    observe_attempts(attempts)
+    for sent, plan in plans:
+        if sent.event.pk not in ours:
+            log.warning("attempt %s of %s was not recorded: the claim was lost", plan.attempt, sent.event.public_id)
+    return attempts
+
+
+def _attempt_row(sent: Sent, plan: Settled) -> DeliveryAttempt:
+    response = sent.response
+    return DeliveryAttempt(
+        event=sent.event,
+        endpoint=sent.event.endpoint,
+        attempt=plan.attempt,
+        url=sent.url,
+        request_headers=[[k, v] for k, v in sent.headers.items()],
+        status_code=response.status_code,
+        outcome=response.outcome,
+        duration_ms=response.duration_ms,
+        response_headers=response.headers,
+        response_body=response.body,
+        error=response.error,
+        started_at=sent.started_at,
+        next_retry_at=plan.next_attempt_at,
+    )
+
+
+def _settle_events(plans: list[tuple[Sent, Settled]]) -> set[int]:
+    """Update the events whose claim is still ours; their ids."""
+    if connection.vendor != "postgresql":
+        return {
+            sent.event.pk
+            for sent, plan in plans
+            if Event.objects.filter(pk=sent.event.pk, claimed_until=sent.event.claimed_until).update(
+                status=plan.status, next_attempt_at=plan.next_attempt_at, enqueued_at=None, claimed_until=None,
+                attempt_count=plan.attempt, retry_index=plan.retry_index,
+            )
+        }
+    rows = ", ".join(["(%s::bigint, %s::timestamptz, %s::varchar, %s::timestamptz, %s::integer, %s::integer)"] * len(plans))
+    params: list[object] = []
+    for sent, plan in plans:
+        params += [sent.event.pk, sent.event.claimed_until, plan.status, plan.next_attempt_at, plan.attempt, plan.retry_index]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE events_event e
+               SET status = v.status, next_attempt_at = v.next_attempt_at, enqueued_at = NULL,
+                   claimed_until = NULL, attempt_count = v.attempt, retry_index = v.retry_index
+              FROM (VALUES {rows}) AS v(id, claimed_until, status, next_attempt_at, attempt, retry_index)
+             WHERE e.id = v.id AND e.claimed_until = v.claimed_until
+            RETURNING e.id
+            """,
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
