@@ -8,7 +8,9 @@ forgiven (a 400 naming that one field alone); every other failure counts:
   send to;
 - `verification`: a scheme needs a secret, unless the endpoint already has
   one stored (a PATCH keeps it), `hmac` needs its header and `standard` a
-  `whsec_` secret: rules across fields and across the stored row.
+  `whsec_` secret: rules across fields and across the stored row;
+- a notification channel's `target`: what it must be (an address, a URL, an
+  Apprise URL) depends on its `kind`.
 """
 
 CROSS_FIELD_VERIFICATION = (" needs ", "A Standard Webhooks secret is")
@@ -30,7 +32,7 @@ def filter_failure(context, failure, case, response) -> bool:
     if not isinstance(detail, dict) or len(detail) != 1:
         return True
     field, messages = next(iter(detail.items()))
-    if field == "destination_url":
+    if field in ("destination_url", "target"):
         return False
     cross_field = all(any(rule in message for rule in CROSS_FIELD_VERIFICATION) for message in messages)
     return not (field == "verification" and cross_field)
