@@ -188,6 +188,10 @@ class EndpointSerializer(serializers.ModelSerializer):
     rotation_overlap = IntegerField(required=False, validators=[validate_rotation_overlap])
     report_url = serializers.CharField(read_only=True)
     monitoring = MonitoringField(required=False, validators=[validate_monitoring])
+    retention_days = serializers.IntegerField(
+        allow_null=True, required=False, min_value=1, max_value=3650,
+        help_text="Days this endpoint's events are kept; null: the installation's RETENTION_DAYS.",
+    )
     stats = StatsField()
 
     class Meta:
@@ -206,6 +210,7 @@ class EndpointSerializer(serializers.ModelSerializer):
             "paused_reason",
             "report_url",
             "monitoring",
+            "retention_days",
             "stats",
             "response_status",
             "response_content_type",
