@@ -223,8 +223,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON only: form encodings cannot carry the lists and nulls the schema
+    # describes, so advertising them would promise requests we must refuse.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
 }
@@ -244,6 +247,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response shapes: read-only fields leave the
+    # request, write-only ones the response, and required text gets minLength.
+    "COMPONENT_SPLIT_REQUEST": True,
     # One schema name for alert types, used by alerts and channels alike.
     "ENUM_NAME_OVERRIDES": {"AlertTypeEnum": "monitoring.models.AlertType"},
 }

@@ -6,6 +6,11 @@ from monitoring.metrics import metrics
 
 register_converter(PublicIdConverter, "pid")
 
+# JSON under /api/, Django's pages elsewhere.
+handler400 = "config.api_errors.bad_request"
+handler404 = "config.api_errors.page_not_found"
+handler500 = "config.api_errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
