@@ -5,6 +5,7 @@ from django.core.validators import EmailValidator
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,7 +25,10 @@ class ChannelSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     kind = serializers.ChoiceField(choices=ChannelKind.choices)
     target = serializers.CharField(max_length=2000)
-    endpoints = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=MAX_SCOPE)
+    endpoints = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, min_length=1, max_length=MAX_SCOPE,
+        error_messages={"min_length": 'List endpoint ids, or ["*"] for all of them.'},
+    )
     alert_types = serializers.ListField(
         child=serializers.ChoiceField(choices=AlertType.choices), required=False, max_length=len(AlertType.values)
     )
@@ -50,7 +54,8 @@ class ChannelSerializer(serializers.ModelSerializer):
         )
         unknown = sorted(set(wanted) - owned)
         if unknown:
-            raise serializers.ValidationError(f"Unknown endpoint: {', '.join(unknown)}.")
+            # As everywhere in the API: an id that is not one of yours is not found.
+            raise NotFound({"endpoints": [f"Unknown endpoint: {', '.join(unknown)}."]})
         return list(dict.fromkeys(value))
 
     def validate(self, data: dict) -> dict:
