@@ -195,6 +195,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "testsessions.tasks.delete_expired",
         "schedule": env_float("TEST_SESSION_SWEEP_SECONDS", 60.0),
     },
+    "resume-stalled-replays": {
+        "task": "replays.tasks.resume_stalled_replays",
+        "schedule": 60.0,
+    },
     "delete-expired-refresh-tokens": {
         "task": "accounts.tasks.delete_expired_tokens",
         "schedule": 3600.0,
