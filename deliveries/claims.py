@@ -3,9 +3,9 @@
 A claim moves each event's next_attempt_at a lease ahead and stamps
 claimed_until with the same instant: of two workers only one matches a row,
 and if this one dies the event is due again once the lease runs out. The
-lease is never shorter than the endpoint's timeout plus LEASE_MARGIN_SECONDS,
-so an attempt in flight (its deadline is hard) always ends before anyone
-else may claim the event.
+lease is never shorter than ROUNDS_AHEAD endpoint timeouts plus
+LEASE_MARGIN_SECONDS, so an attempt (its deadline is hard), including its
+wait for a free slot, always ends before anyone else may claim the event.
 
 On PostgreSQL one statement does it all: a skip scan over the
 (endpoint, next_attempt_at) index visits each endpoint with pending events,
@@ -32,9 +32,14 @@ PENDING = [EventStatus.RECEIVED, EventStatus.RETRYING]
 # Time for recording the attempt after its deadline, and for clock skew.
 LEASE_MARGIN_SECONDS = 5
 
+# An engine claims up to this many rounds of an endpoint's in-flight cap at
+# once, so its sends go on while it records and claims the next batch; an
+# event may wait that many timeouts for its turn, and the lease covers that.
+ROUNDS_AHEAD = 4
+
 
 def lease_seconds(timeout_seconds: int) -> int:
-    return max(settings.DELIVERY_LEASE_SECONDS, timeout_seconds + LEASE_MARGIN_SECONDS)
+    return max(settings.DELIVERY_LEASE_SECONDS, timeout_seconds * ROUNDS_AHEAD + LEASE_MARGIN_SECONDS)
 
 
 @dataclass
@@ -76,8 +81,8 @@ picked AS (
     LIMIT %(limit)s
 )
 UPDATE events_event e
-   SET next_attempt_at = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds + %(margin)s)),
-       claimed_until = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds + %(margin)s))
+   SET next_attempt_at = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds * %(rounds)s + %(margin)s)),
+       claimed_until = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds * %(rounds)s + %(margin)s))
   FROM picked, endpoints_endpoint ep
  WHERE e.id = picked.id AND ep.id = e.endpoint_id
 RETURNING {_COLUMNS}
@@ -143,6 +148,7 @@ def _claim_postgres(now: datetime, limit: int, room: Room, after: int) -> list[E
         "limit": limit,
         "lease": settings.DELIVERY_LEASE_SECONDS,
         "margin": LEASE_MARGIN_SECONDS,
+        "rounds": ROUNDS_AHEAD,
     }
     with transaction.atomic():
         return list(Event.objects.raw(_CLAIM_SQL, params))
