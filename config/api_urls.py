@@ -11,6 +11,7 @@ from config.api_errors import not_found
 from endpoints.api import ApiKeyViewSet, EndpointViewSet
 from events.api import EventViewSet
 from monitoring.api import AlertViewSet
+from monitoring.channel_api import ChannelViewSet
 from replays.api import BulkReplayViewSet
 from testsessions.api import TestSessionClaim, TestSessionCreate, TestSessionEvents
 
@@ -24,6 +25,7 @@ router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("endpoints", EndpointViewSet, basename="api-endpoint")
 router.register("events", EventViewSet, basename="api-event")
 router.register("alerts", AlertViewSet, basename="api-alert")
+router.register("channels", ChannelViewSet, basename="api-channel")
 router.register("replays", BulkReplayViewSet, basename="api-replay")
 
 urlpatterns = [

@@ -240,6 +240,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One schema name for alert types, used by alerts and channels alike.
+    "ENUM_NAME_OVERRIDES": {"AlertTypeEnum": "monitoring.models.AlertType"},
 }
 
 # Monitoring: detector thresholds (README "Monitoring" lists each one).
@@ -268,6 +270,19 @@ MONITOR = {
     "LATENCY_MIN_ATTEMPTS": env_int("MONITOR_LATENCY_MIN_ATTEMPTS", 20, minimum=1),
     "LATENCY_FLOOR_MS": env_int("MONITOR_LATENCY_FLOOR_MS", 200, minimum=0),
 }
+# Email notifications: printed to the console under `make run` (DEBUG) unless
+# an SMTP server is configured (Django's EMAIL_HOST, EMAIL_PORT, ... variables).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hookline@localhost")
 MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 1024 * 1024, minimum=1)
 # Anonymous test sessions (testsessions/)
 TEST_SESSION_TTL_SECONDS = env_int("TEST_SESSION_TTL_SECONDS", 24 * 3600, minimum=60)

@@ -29,7 +29,7 @@ def compute_health(endpoint: Endpoint) -> str:
     if not Event.objects.filter(endpoint=endpoint, received_at__gte=since).exists():
         return Health.INACTIVE
     outcomes = list(
-        DeliveryAttempt.objects.filter(endpoint=endpoint, started_at__gte=since)
+        DeliveryAttempt.objects.filter(endpoint=endpoint, started_at__gte=since, one_off=False)
         .order_by("-started_at")
         .values_list("outcome", flat=True)[:SAMPLE]
     )

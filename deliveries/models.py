@@ -35,6 +35,10 @@ class DeliveryAttempt(models.Model):
     error = models.TextField(blank=True, default="")
     started_at = models.DateTimeField()
     next_retry_at = models.DateTimeField(null=True, blank=True)
+    # A replay's single attempt to a URL other than the endpoint's destination
+    # (replays.attempt): listed with the event's attempts, but no part of its
+    # delivery, so health, auto-pause and the stream's replay leave it out.
+    one_off = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["attempt", "id"]

@@ -38,6 +38,7 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
             "error",
             "started_at",
             "next_retry_at",
+            "one_off",
         ]
         read_only_fields = fields
 

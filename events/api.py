@@ -161,11 +161,14 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         description="An empty body makes the event due now: a new round of attempts on the same event "
         "(a paused endpoint's event becomes `held` until it resumes). `destination_url` alone sends one "
         "attempt of the event to that URL, recorded with its attempts. A `body`, `body_base64` or `headers` "
-        "makes a new event with `replay_of` set, forwarded to `destination_url` or the endpoint's destination.",
+        "makes a new event with `replay_of` set, forwarded to `destination_url` or the endpoint's destination "
+        "(an inbox stores and streams it like any arrival there).",
         request=ReplayRequestSerializer,
         responses={
             202: ReplayAnswerSerializer,
-            409: OpenApiResponse(OpenApiTypes.OBJECT, description="No destination_url and the endpoint has none."),
+            409: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="Unedited, with no destination_url, and the endpoint is an inbox."
+            ),
             413: OpenApiResponse(OpenApiTypes.OBJECT, description="The body is over MAX_BODY_BYTES."),
         },
     )

@@ -72,7 +72,9 @@ def replay(request: HttpRequest, public_id: str) -> HttpResponse:
         return redirect("event_detail", public_id=sent.public_id)
     if changes.destination_url:
         messages.success(
-            request, f"Sending one attempt to {changes.destination_url}; it appears below with the others."
+            request,
+            f"Sending one attempt to {changes.destination_url}. Once made, it is listed under Delivery attempts "
+            "(reload the page); the event's own status does not change.",
         )
     elif sent.status == EventStatus.HELD:
         messages.info(request, "The endpoint is paused: the event is held until you resume it.")

@@ -35,7 +35,7 @@ def gone(endpoint: Endpoint, url: str) -> bool:
 
 def failing_since(endpoint: Endpoint) -> datetime | None:
     """When the current unbroken run of failed attempts began, if there is one."""
-    attempts = DeliveryAttempt.objects.filter(endpoint=endpoint)
+    attempts = DeliveryAttempt.objects.filter(endpoint=endpoint, one_off=False)
     newest = attempts.order_by("-started_at").values_list("outcome", flat=True).first()
     if newest is None or newest == Outcome.SUCCESS:
         return None

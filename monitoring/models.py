@@ -1,5 +1,6 @@
 """Monitoring rows: per-minute rollups, processing reports and alerts."""
 
+import logging
 from datetime import datetime
 
 from django.db import IntegrityError, models, transaction
@@ -10,6 +11,8 @@ from config.ids import new_id
 from endpoints.models import Endpoint, endpoint_group
 from realtime import envelope
 from realtime.publish import publish_on_commit
+
+log = logging.getLogger(__name__)
 
 # Counted per endpoint per minute (and per hour) in Redis, flushed here.
 COUNTERS = (
@@ -207,8 +210,19 @@ class Alert(models.Model):
         return True
 
     def announce(self) -> None:
-        """Stream the change, after commit."""
+        """Stream the change and notify the owner's channels, after commit."""
+        from monitoring.tasks import notify_alert
+
         publish_on_commit(endpoint_group(self.endpoint.public_id), self.message())
+        alert_pk = self.pk
+
+        def enqueue() -> None:
+            try:
+                notify_alert.delay(alert_pk)
+            except Exception:  # a broker outage must not undo or fail the detection
+                log.exception("could not enqueue notifications for alert %s", alert_pk)
+
+        transaction.on_commit(enqueue)
 
     def as_data(self) -> dict:
         return {
@@ -225,3 +239,7 @@ class Alert(models.Model):
     def message(self) -> dict:
         type_ = "alert.opened" if self.state == AlertState.OPEN else "alert.resolved"
         return envelope.alert_changed(type_, self.as_data())
+
+
+# Registered with the app: channels and their notifications live in their own module.
+from monitoring.channels import Channel, Notification  # noqa: E402,F401

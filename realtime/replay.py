@@ -73,7 +73,9 @@ def missed(user_id: int, endpoint_ids: list[str], cursor: Cursor, limit: int) ->
     )
     # Attempts of the cursor's own event count too: the client saw it arrive,
     # not necessarily how its delivery went.
-    attempts_after = DeliveryAttempt.objects.filter(endpoint_id__in=pks, started_at__gte=cursor.received_at)
+    attempts_after = DeliveryAttempt.objects.filter(
+        endpoint_id__in=pks, started_at__gte=cursor.received_at, one_off=False
+    )
     events = list(
         events_after.select_related("endpoint")
         .only(

@@ -68,6 +68,7 @@ def _record(
                     response_body=response.body,
                     error=response.error,
                     started_at=started_at,
+                    one_off=True,
                 )
                 Event.objects.filter(pk=event.pk).update(attempt_count=number)
                 return attempt

@@ -57,8 +57,6 @@ class ReplayForm(forms.Form):
         self.event = event
         self.original_body = editable_body(event)
         initial = {"headers": headers_text(event.headers), "body": self.original_body or ""}
-        if not event.endpoint.destination_url:
-            initial["target"] = "url"
         super().__init__(*args, initial=initial, **kwargs)
         if self.original_body is None:
             del self.fields["body"]
@@ -85,10 +83,10 @@ class ReplayForm(forms.Form):
         data = super().clean()
         if data.get("target") == "url" and not data.get("destination_url") and "destination_url" not in self.errors:
             self.add_error("destination_url", "Give the URL to send the event to.")
-        if data.get("target") == "endpoint" and not self.event.endpoint.destination_url:
-            self.add_error(
-                "target", forms.ValidationError("This endpoint is an inbox with no destination: give a URL.", code="inbox")
-            )
+        inbox = not self.event.endpoint.destination_url
+        if data.get("target") == "endpoint" and inbox and not self.errors and not self.changes().edits:
+            message = "This endpoint is an inbox with no destination: edit the event or give a URL."
+            self.add_error("target", forms.ValidationError(message, code="inbox"))
         return data
 
     def changes(self) -> Changes:
@@ -97,7 +95,7 @@ class ReplayForm(forms.Form):
         body = data.get("body")
         headers = data.get("headers")
         return Changes(
-            destination_url=data["destination_url"] if data["target"] == "url" else None,
+            destination_url=data.get("destination_url") if data.get("target") == "url" else None,
             body=body if body is not None and body != self.event.body_bytes else None,
             headers=headers if headers is not None and headers != self.event.headers else None,
         )

@@ -3,7 +3,8 @@
 - nothing changed, no URL: a new round of attempts on the same event;
 - only a URL: one attempt of the same event to that URL (replays.attempt);
 - an edited body or headers: a new event with `replay_of` set, forwarded to
-  the URL if one is given, else to the endpoint's destination.
+  the URL if one is given, else to the endpoint's destination (on an inbox it
+  is stored and streamed, like an arrival there).
 """
 
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from replays import tasks
 
 
 class NothingToReplayTo(Exception):
-    """The endpoint is an inbox and no URL was given."""
+    """An unedited replay of an inbox's event with no URL: nowhere to send it."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,9 @@ class Changes:
 
 def replay(event: Event, changes: Changes) -> Event:
     """Replay `event`; returns the event that is sent (itself or its edited copy)."""
-    if changes.destination_url is None and not event.endpoint.destination_url:
+    # An edited copy on an inbox is stored and streamed like any arrival
+    # there (`hookline listen` forwards it); the event itself has nowhere to go.
+    if changes.destination_url is None and not event.endpoint.destination_url and not changes.edits:
         raise NothingToReplayTo
     with transaction.atomic():
         target = edited_copy(event, changes) if changes.edits else event
@@ -54,7 +57,7 @@ def edited_copy(event: Event, changes: Changes) -> Event:
     endpoint = event.endpoint
     headers = changes.headers if changes.headers is not None else event.headers
     body = changes.body if changes.body is not None else event.body_bytes
-    forwards = changes.destination_url is None and not endpoint.paused
+    forwards = changes.destination_url is None and bool(endpoint.destination_url) and not endpoint.paused
     now = timezone.now()
     copy = Event.objects.create(
         endpoint=endpoint,

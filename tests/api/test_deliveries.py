@@ -54,6 +54,7 @@ def test_it_lists_an_events_attempts_in_order(alice, alice_api) -> None:
         "error": "",
         "started_at": "2025-03-01T12:00:00Z",
         "next_retry_at": "2025-03-01T12:01:00Z",
+        "one_off": False,
     }
     assert attempts[1]["status_code"] is None
     assert attempts[1]["error"] == "timed out after 10 s"

@@ -170,12 +170,17 @@ def test_an_inbox_event_can_be_replayed_to_a_url(alice, alice_api) -> None:
     assert r.status_code == 202, r.content
 
 
-def test_an_edited_inbox_event_with_no_url_is_409_and_stores_nothing(alice, alice_api) -> None:
+def test_an_edited_inbox_event_is_stored_and_streamed_like_an_arrival_there(
+    alice, alice_api, django_capture_on_commit_callbacks
+) -> None:
     inbox = Endpoint.objects.create(owner=alice, name="Inbox")
     event = Event.objects.create(endpoint=inbox, method="POST", received_at=T0)
-    r = alice_api.post(f"/api/v1/events/{event.public_id}/replay/", {"body": "x"}, format="json")
-    assert r.status_code == 409
-    assert Event.objects.count() == 1
+    with django_capture_on_commit_callbacks() as callbacks:
+        r = alice_api.post(f"/api/v1/events/{event.public_id}/replay/", {"body": "x"}, format="json")
+    assert r.status_code == 202
+    copy = Event.objects.get(public_id=r.json()["event_id"])
+    assert (copy.replay_of_id, copy.status, copy.next_attempt_at) == (event.pk, EventStatus.RECEIVED, None)
+    assert len(callbacks) == 1  # event.received only: nothing to forward
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from endpoints.models import Endpoint
 from events.models import Event
-from tests.browser.support import sign_in
+from tests.browser.support import event_row, ingest_url, open_live, send, sign_in
 from tests.support import providers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,3 +90,21 @@ def test_a_verified_stripe_event_page_switches_body_views_and_makes_the_readme_s
     if os.environ.get("UPDATE_DOCS_SCREENSHOT"):
         DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, DOCS_SCREENSHOT)
+
+
+def test_a_live_row_shows_the_event_type_and_signature_verdict(page: Page, server, alice) -> None:
+    endpoint = Endpoint(owner=alice, name="GitHub", verification_scheme="github", verification_mode="flag")
+    endpoint.verification_secret = "gh-secret"
+    endpoint.save()
+    sign_in(page, alice, server.url)
+    open_live(page, f"/endpoints/{endpoint.public_id}/")
+
+    body = b'{"ref": "refs/heads/main"}'
+    good = send(ingest_url(server, endpoint), body, providers.github_headers("gh-secret", body))
+    forged = send(ingest_url(server, endpoint), body, providers.github_headers("not-the-secret", body))
+
+    expect(event_row(page, good).locator('[data-field="signature"] .badge')).to_have_text("github valid")
+    expect(event_row(page, good).locator('[data-field="event_type"]')).to_have_text("push")
+    badge = event_row(page, forged).locator('[data-field="signature"] .badge')
+    expect(badge).to_have_text("github invalid")
+    expect(badge).to_have_attribute("data-verdict", "invalid")

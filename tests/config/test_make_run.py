@@ -35,6 +35,9 @@ def test_make_run_serves_on_sqlite_and_ctrl_c_stops_every_process(run_env):
         assert "uvicorn" in commands and "worker" in commands and "beat" in commands
         # The ingest path answers too (404: no such endpoint on a fresh database).
         assert requests.post(f"http://127.0.0.1:{port}/in/nothing", data=b"{}", timeout=10).status_code == 404
+        # Static files too, with no collectstatic step (WhiteNoise reads the apps' folders).
+        stylesheet = requests.get(f"http://127.0.0.1:{port}/static/hookline/app.css", timeout=10)
+        assert stylesheet.status_code == 200 and stylesheet.headers["Content-Type"].startswith("text/css")
         os.killpg(make.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         make.wait(30)
         wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in family),

@@ -59,3 +59,10 @@ def test_an_endpoint_turns_inactive_a_day_after_its_last_event(endpoint):
         assert refresh_idle() == 1
     endpoint.refresh_from_db()
     assert endpoint.health == Health.INACTIVE
+
+
+def test_one_off_attempts_to_other_urls_do_not_count(endpoint):
+    add_attempts(endpoint, [Outcome.SUCCESS] * 2)
+    add_attempts(endpoint, [Outcome.CONNECTION_ERROR] * 5)
+    DeliveryAttempt.objects.filter(outcome=Outcome.CONNECTION_ERROR).update(one_off=True)
+    assert compute_health(endpoint) == Health.HEALTHY

@@ -156,9 +156,8 @@ def test_replay_on_an_inbox_endpoint_changes_nothing(alice_client: Client, alice
     event.refresh_from_db()
     assert event.next_attempt_at is None
     html = page(alice_client, event)
-    # Only "another URL" is offered: the destination choice is disabled.
-    assert '<input type="radio" name="target" value="endpoint" disabled>' in html
-    assert '<input type="radio" name="target" value="url" checked>' in html
+    # The replay form offers "This inbox" (for edited copies) and another URL.
+    assert "This inbox" in html and 'value="url"' in html
     # ... and the page head has no one-click replay.
     assert html.count(f'action="/events/{event.public_id}/replay/"') == 1
 

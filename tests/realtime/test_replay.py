@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deliveries.models import Outcome
+from deliveries.models import DeliveryAttempt, Outcome
 from events.models import UNCHECKED
 from tests.realtime.support import (
     announce_attempt,
@@ -64,6 +64,23 @@ async def test_it_replays_events_and_attempts_after_since_in_order(sockets, alic
     assert messages[2]["data"]["next_retry_at"] == retrying.next_retry_at.isoformat()
     assert messages[3]["data"]["delivery_id"] == delivered.public_id
     assert messages[4]["data"]["status_code"] == failed.status_code == 500
+
+
+async def test_a_replays_one_off_attempt_to_another_url_is_not_replayed(sockets, alice, alice_token):
+    endpoint = await create_endpoint(alice)
+    since = await create_event(endpoint)
+    event = await create_event(endpoint)
+    await create_attempt(event, 1, Outcome.SUCCESS)
+    one_off = await create_attempt(event, 2, Outcome.HTTP_ERROR)
+    await DeliveryAttempt.objects.filter(pk=one_off.pk).aupdate(one_off=True)
+    ws = await sockets.connect(alice_token)
+
+    await subscribe(ws, [endpoint.public_id], since=since.public_id)
+
+    # It is no part of the event's delivery: replaying it would show "failed".
+    assert [identity(m) for m in await receive_until_quiet(ws)] == [
+        ("received", event.public_id), ("event.delivered", event.public_id, 1),
+    ]
 
 
 async def test_an_unknown_since_is_an_error_and_subscribes_nothing(sockets, alice, alice_token):

@@ -43,9 +43,9 @@ def test_a_url_alone_sends_one_attempt_there_recorded_on_the_event(api, delivere
     assert got.header("webhook-id") == delivered.public_id
     wait_until(lambda: DeliveryAttempt.objects.filter(event=delivered).count() == 2, message="the attempt's row")
     attempts = api.get(f"/api/v1/events/{delivered.public_id}/deliveries/").json()
-    assert [(a["attempt"], a["url"], a["outcome"]) for a in attempts] == [
-        (1, receiver.url + "/charges?live=1", Outcome.SUCCESS),
-        (2, laptop.url + "/hooks/charges?live=1", Outcome.SUCCESS),
+    assert [(a["attempt"], a["url"], a["outcome"], a["one_off"]) for a in attempts] == [
+        (1, receiver.url + "/charges?live=1", Outcome.SUCCESS, False),
+        (2, laptop.url + "/hooks/charges?live=1", Outcome.SUCCESS, True),
     ]
     # The event's own delivery is untouched: no new round to its destination.
     event = Event.objects.get(pk=delivered.pk)

@@ -134,3 +134,16 @@ def test_another_users_event_is_404(client: Client, bob, event: Event) -> None:
     response = replay(client, event, target="url", destination_url="https://bob.example.test/", body="x")
     assert response.status_code == 404
     assert Event.objects.count() == 1
+
+
+def test_an_inbox_keeps_an_edited_copy_but_refuses_an_unedited_replay(alice_client: Client, alice) -> None:
+    inbox = Endpoint.objects.create(owner=alice, name="Inbox")
+    original = make_event(inbox, b"{}", headers=[["content-type", "application/json"]])
+    unedited = replay(alice_client, original, target="endpoint", headers="content-type: application/json", body="{}")
+    assert unedited.status_code == 302
+    assert "there is nothing to replay to" in alice_client.get(unedited["Location"]).content.decode()
+    assert Event.objects.count() == 1
+    edited = replay(alice_client, original, target="endpoint", headers="content-type: application/json", body="[]")
+    copy = Event.objects.exclude(pk=original.pk).get()
+    assert edited["Location"] == f"/events/{copy.public_id}/"
+    assert (copy.body_bytes, copy.status, copy.next_attempt_at) == (b"[]", EventStatus.RECEIVED, None)

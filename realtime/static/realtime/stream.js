@@ -20,7 +20,7 @@ export const STATUS_OF_TYPE = {
 // Same text as templates/includes/signature_badge.html.
 export function signatureBadge(signature) {
   const report = signature || { scheme: null, verdict: "unchecked", detail: "" };
-  const label = report.verdict === "unchecked" ? "unsigned" : `${report.scheme} ${report.verdict}`;
+  const label = report.verdict === "unchecked" ? "unchecked" : `${report.scheme} ${report.verdict}`;
   const title = report.scheme ? `${report.scheme}: ${report.detail}` : report.detail;
   return h("span", { class: "badge", "data-verdict": report.verdict, title }, label);
 }

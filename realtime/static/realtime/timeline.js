@@ -100,6 +100,7 @@ export class Timeline {
         { class: "attempt-head" },
         h("strong", {}, `#${attempt.attempt}`),
         h("span", { class: "badge", "data-outcome": attempt.outcome }, attempt.outcome),
+        attempt.one_off ? h("span", { class: "badge", "data-one-off": "true" }, "one-off") : null,
         attempt.status_code ? h("span", { class: "status-code" }, `HTTP ${attempt.status_code}`) : null,
         h("span", { class: "muted" }, `${attempt.duration_ms} ms`),
         timeElement(attempt.started_at),
