@@ -190,11 +190,11 @@ class Engine:
             return
         now = timezone.now()
         room = self.per_endpoint * ROUNDS_AHEAD
-        events = claim_due(now, free, Room(room, self._busy), after=self._cursor)
+        events = claim_due(now, free, Room(room, self._busy, cap=self.per_endpoint), after=self._cursor)
         if len(events) < free and self._cursor:
             # Every endpoint after the cursor had its turn: wrap around.
             busy = self._busy + Counter(event.endpoint_id for event in events)
-            events += claim_due(now, free - len(events), Room(room, busy), after=0)
+            events += claim_due(now, free - len(events), Room(room, busy, cap=self.per_endpoint), after=0)
             self._cursor = 0
         elif len(events) == free:
             self._cursor = max(event.endpoint_id for event in events)

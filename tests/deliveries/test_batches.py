@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from deliveries import outbound
-from deliveries.claims import LEASE_MARGIN_SECONDS, ROUNDS_AHEAD, Room, claim_due
+from deliveries.claims import LEASE_MARGIN_SECONDS, Room, claim_due
 from deliveries.engine import deliver_due
 from deliveries.health import HealthRefresher
 from deliveries.models import DeliveryAttempt, Outcome
@@ -67,10 +67,19 @@ def test_the_lease_outlasts_the_longest_possible_attempt(alice, settings):
     slow = endpoint_of(alice, "Slow", timeout_seconds=30)
     due_events(slow, 1)
     now = timezone.now()
-    [event] = claim_due(now, 10, Room(per_endpoint=10, busy={}))
-    # Up to ROUNDS_AHEAD attempts of its cap may go before it, each ending at the timeout.
-    lease = timedelta(seconds=30 * ROUNDS_AHEAD + LEASE_MARGIN_SECONDS)
-    assert event.claimed_until == event.next_attempt_at == now + lease
+    [event] = claim_due(now, 10, Room(per_endpoint=40, busy={}, cap=10))
+    assert event.claimed_until == event.next_attempt_at == now + timedelta(seconds=30 + LEASE_MARGIN_SECONDS)
+
+
+def test_events_claimed_behind_a_full_round_get_a_lease_for_their_wait(alice, settings):
+    settings.DELIVERY_LEASE_SECONDS = 6
+    slow = endpoint_of(alice, "Slow", timeout_seconds=30)
+    due_events(slow, 25)
+    now = timezone.now()
+    # 5 already held here and 25 more: three rounds of ten requests at most.
+    claimed = claim_due(now, 40, Room(per_endpoint=40, busy={slow.pk: 5}, cap=10))
+    assert len(claimed) == 25
+    assert {e.claimed_until for e in claimed} == {now + timedelta(seconds=3 * 30 + LEASE_MARGIN_SECONDS)}
 
 
 def sent(event: Event, outcome: str = Outcome.SUCCESS) -> Sent:
