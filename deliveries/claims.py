@@ -33,9 +33,11 @@ PENDING = [EventStatus.RECEIVED, EventStatus.RETRYING]
 # Time for recording the attempt after its deadline, and for clock skew.
 LEASE_MARGIN_SECONDS = 5
 
-# An engine claims up to this many rounds of an endpoint's in-flight cap at
-# once, so its sends go on while it records and claims the next batch.
-ROUNDS_AHEAD = 4
+# An engine claims up to this many rounds of a fast endpoint's in-flight cap
+# at once, so its sends go on while it records and claims the next batch. A
+# slow or new endpoint gets one round: queued events of a hanging endpoint
+# would otherwise fill the process's capacity and starve the others.
+ROUNDS_AHEAD = 5
 
 
 def lease_seconds(timeout_seconds: int, rounds: int = 1) -> int:
@@ -56,9 +58,13 @@ class Room:
     per_endpoint: int
     busy: dict[int, int]
     cap: int = 0
+    fast: frozenset[int] = frozenset()  # endpoints claimed ROUNDS_AHEAD rounds deep
+
+    def limit(self, endpoint_pk: int) -> int:
+        return self.per_endpoint * ROUNDS_AHEAD if endpoint_pk in self.fast else self.per_endpoint
 
     def of(self, endpoint_pk: int) -> int:
-        return max(0, self.per_endpoint - self.busy.get(endpoint_pk, 0))
+        return max(0, self.limit(endpoint_pk) - self.busy.get(endpoint_pk, 0))
 
     def rounds(self, endpoint_pk: int, claimed: int) -> int:
         cap = self.cap or self.per_endpoint
@@ -84,7 +90,8 @@ picked AS (
         SELECT e.id FROM events_event e
          WHERE e.endpoint_id = p.endpoint_id AND e.next_attempt_at <= %(now)s AND e.status = ANY(%(pending)s)
          ORDER BY e.next_attempt_at
-         LIMIT greatest(0, %(per_endpoint)s - coalesce(
+         LIMIT greatest(0, (CASE WHEN p.endpoint_id = ANY(%(fast)s::bigint[])
+                                 THEN %(per_endpoint)s * %(rounds_ahead)s ELSE %(per_endpoint)s END) - coalesce(
              (SELECT b.n FROM unnest(%(busy_ids)s::bigint[], %(busy_counts)s::int[]) AS b(id, n)
                WHERE b.id = p.endpoint_id), 0))
          FOR UPDATE SKIP LOCKED
@@ -162,6 +169,8 @@ def _claim_postgres(now: datetime, limit: int, room: Room, after: int) -> list[E
         "now": now,
         "pending": [str(status) for status in PENDING],
         "per_endpoint": room.per_endpoint,
+        "fast": sorted(room.fast),
+        "rounds_ahead": ROUNDS_AHEAD,
         "busy_ids": [pk for pk, _ in busy],
         "busy_counts": [n for _, n in busy],
         "limit": limit,

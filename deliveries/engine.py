@@ -6,8 +6,9 @@ once over pooled connections (`outbound`), and records finished attempts in
 batches (`recording`) as they come back, so a slow destination never holds
 up a batch of fast ones. Each endpoint has at most
 DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT requests open per process; claims take
-up to ROUNDS_AHEAD times that of each endpoint (so sending goes on while the
-driver records and claims) and at most DELIVERY_CONCURRENCY in all.
+that many of each endpoint, ROUNDS_AHEAD times that of an endpoint whose
+last answers came fast (so sending goes on while the driver records and
+claims), and at most DELIVERY_CONCURRENCY in all.
 
 Celery tasks wake the driver when events become due (ingest, replay,
 resume) and beat's sweeper wakes it as a safety net; between wake-ups it
@@ -24,19 +25,24 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from deliveries import forwarding, outbound
-from deliveries.claims import ROUNDS_AHEAD, Room, claim_due, claim_one, claim_replay
+from deliveries.claims import Room, claim_due, claim_one, claim_replay
 from deliveries.health import HealthRefresher
-from deliveries.models import DeliveryAttempt
+from deliveries.models import DeliveryAttempt, Outcome
 from deliveries.recording import Sent, record_attempts
 from events.models import Event
 
 log = logging.getLogger(__name__)
+
+# An endpoint answering within this is claimed several rounds ahead (claims).
+FAST_ANSWER_MS = 1000
+FAST_MEMORY_SECONDS = 10.0
 
 
 @dataclass
@@ -45,7 +51,7 @@ class Pending:
 
     event: Event
     request: outbound.Request
-    started_at: object
+    started_at: datetime  # set again when a slot opens and the request goes out
 
     def sent(self, response: outbound.Response) -> Sent:
         return Sent(self.event, self.request.url, self.request.headers, self.started_at, response)
@@ -118,6 +124,8 @@ class Engine:
         self._busy: Counter[int] = Counter()  # endpoint pk -> claimed here, not yet recorded
         self._in_flight = 0
         self._cursor = 0  # claims start after this endpoint pk, so every endpoint gets a turn
+        # Endpoint pk -> when its last attempt was answered within FAST_ANSWER_MS.
+        self._fast: dict[int, float] = {}
         self._health = HealthRefresher(health_interval)
         self._tasks: set[asyncio.Task] = set()
         # Sender loop only: endpoint pk -> its cap on open requests, and how
@@ -171,6 +179,14 @@ class Engine:
                 self._busy[sent.event.endpoint_id] -= 1
                 self._in_flight -= 1
             self._busy += Counter()  # drops endpoints with nothing in flight
+        now = time.monotonic()
+        for sent in finished:
+            answered = sent.response.outcome in (Outcome.SUCCESS, Outcome.HTTP_ERROR)
+            if answered and sent.response.duration_ms < FAST_ANSWER_MS:
+                self._fast[sent.event.endpoint_id] = now
+            else:
+                self._fast.pop(sent.event.endpoint_id, None)
+        self._fast = {pk: at for pk, at in self._fast.items() if now - at < FAST_MEMORY_SECONDS}
         self._health.touch([sent.event.endpoint for sent in finished])
         self._health.refresh_due()
         if not self._stopping.is_set():
@@ -189,12 +205,13 @@ class Engine:
         if free <= 0:
             return
         now = timezone.now()
-        room = self.per_endpoint * ROUNDS_AHEAD
-        events = claim_due(now, free, Room(room, self._busy, cap=self.per_endpoint), after=self._cursor)
+        room = Room(self.per_endpoint, self._busy, cap=self.per_endpoint, fast=frozenset(self._fast))
+        events = claim_due(now, free, room, after=self._cursor)
         if len(events) < free and self._cursor:
             # Every endpoint after the cursor had its turn: wrap around.
             busy = self._busy + Counter(event.endpoint_id for event in events)
-            events += claim_due(now, free - len(events), Room(room, busy, cap=self.per_endpoint), after=0)
+            room = Room(self.per_endpoint, busy, cap=self.per_endpoint, fast=frozenset(self._fast))
+            events += claim_due(now, free - len(events), room, after=0)
             self._cursor = 0
         elif len(events) == free:
             self._cursor = max(event.endpoint_id for event in events)

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from deliveries import outbound
-from deliveries.claims import LEASE_MARGIN_SECONDS, Room, claim_due
+from deliveries.claims import LEASE_MARGIN_SECONDS, ROUNDS_AHEAD, Room, claim_due
 from deliveries.engine import deliver_due
 from deliveries.health import HealthRefresher
 from deliveries.models import DeliveryAttempt, Outcome
@@ -52,6 +52,15 @@ def test_a_claim_leaves_out_what_is_already_in_flight(alice):
     due_events(idle, 20)
     claimed = claim_due(timezone.now(), 100, Room(per_endpoint=10, busy={busy.pk: 8, idle.pk: 10}))
     assert [e.endpoint_id for e in claimed] == [busy.pk, busy.pk]
+
+
+def test_an_endpoint_that_answers_fast_is_claimed_several_rounds_ahead(alice):
+    fast, slow = endpoint_of(alice, "Fast"), endpoint_of(alice, "Slow")
+    due_events(fast, 100)
+    due_events(slow, 100)
+    claimed = claim_due(timezone.now(), 200, Room(per_endpoint=10, busy={}, cap=10, fast=frozenset({fast.pk})))
+    taken = {e.pk: sum(1 for c in claimed if c.endpoint_id == e.pk) for e in (fast, slow)}
+    assert taken == {fast.pk: 10 * ROUNDS_AHEAD, slow.pk: 10}
 
 
 def test_claims_start_after_the_cursor_so_every_endpoint_gets_a_turn(alice):
