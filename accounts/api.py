@@ -24,10 +24,11 @@ from accounts.throttling import AuthRateThrottle
 ERROR = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
 THROTTLED = OpenApiResponse(ERROR, description="Too many requests or failed logins; see `Retry-After` (seconds).")
 UNAUTHORIZED = OpenApiResponse(ERROR, description="Wrong credentials, or an invalid, expired or used token.")
-FIELD_ERRORS = inline_serializer(
-    "AuthFieldErrors", {"detail": serializers.DictField(child=serializers.ListField(child=serializers.CharField()))}
+# Field errors map names to messages; a body that is not JSON gets a sentence.
+FIELD_ERRORS = inline_serializer("AuthFieldErrors", {"detail": serializers.JSONField()})
+BAD_REQUEST = OpenApiResponse(
+    FIELD_ERRORS, description="A field is missing or blank (`detail` maps it to its errors), or the body is not JSON."
 )
-BAD_REQUEST = OpenApiResponse(FIELD_ERRORS, description="A field is missing or blank; `detail` maps it to its errors.")
 
 
 class TokenObtainView(TokenObtainPairView):

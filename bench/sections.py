@@ -20,7 +20,7 @@ from pathlib import Path
 
 import redis
 
-from bench import fwdsections, fwdstack, openloop, pgbench, prepare, wrk, wsloads
+from bench import fwdsections, fwdstack, monitorsections, openloop, pgbench, prepare, wrk, wsloads
 from bench.config import BenchConfig
 from bench.cpu import CpuWindow
 from bench.procs import Processes
@@ -409,4 +409,6 @@ SECTIONS: list[Section] = [
     Section("WebSocket fan-out", "uvicorn", ws_fanout),
     Section("idle WebSocket connections, one uvicorn process", "uvicorn-1", ws_idle_memory),
     Section("forwarding engine", None, forwarding),
+    Section("processing reports (wrk)", "uvicorn", monitorsections.report_throughput),
+    Section("monitoring detectors at 1,000 endpoints", None, monitorsections.detector_cost),
 ]

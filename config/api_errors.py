@@ -1,8 +1,15 @@
-"""Every API error is JSON `{"detail": ...}` (field errors keep their names)."""
+"""Every API error is JSON `{"detail": ...}` (field errors keep their names).
+
+That holds for answers DRF never sees too: unknown paths, refused hosts and
+server errors under /api/ answer JSON; the rest of the site keeps Django's
+HTML pages.
+"""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
@@ -29,6 +36,31 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+# Exempt: it changes nothing, and a POST with a Bearer token to a mistyped
+# path must learn "not found", not fail a cookie check it never needed.
+@csrf_exempt
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Unknown paths under /api/v1/ answer in JSON, like everything else there."""
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)

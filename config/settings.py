@@ -182,6 +182,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deliveries.tasks.refresh_idle_health",
         "schedule": 300.0,
     },
+    "prune-old-rows": {
+        "task": "monitoring.tasks.prune",
+        "schedule": env_float("RETENTION_INTERVAL_SECONDS", 600.0),
+    },
     "monitoring-minute": {
         "task": "monitoring.tasks.run_minute",
         "schedule": env_float("MONITOR_INTERVAL_SECONDS", 60.0),
@@ -189,6 +193,10 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-test-sessions": {
         "task": "testsessions.tasks.delete_expired",
         "schedule": env_float("TEST_SESSION_SWEEP_SECONDS", 60.0),
+    },
+    "resume-stalled-replays": {
+        "task": "replays.tasks.resume_stalled_replays",
+        "schedule": 60.0,
     },
     "delete-expired-refresh-tokens": {
         "task": "accounts.tasks.delete_expired_tokens",
@@ -219,8 +227,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON only: form encodings cannot carry the lists and nulls the schema
+    # describes, so advertising them would promise requests we must refuse.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
 }
@@ -240,6 +251,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response shapes: read-only fields leave the
+    # request, write-only ones the response, and required text gets minLength.
+    "COMPONENT_SPLIT_REQUEST": True,
     # One schema name for alert types, used by alerts and channels alike.
     "ENUM_NAME_OVERRIDES": {"AlertTypeEnum": "monitoring.models.AlertType"},
 }
@@ -283,6 +297,14 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hookline@localhost")
+# Retention, pruned in batches by beat (monitoring.retention).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=1)
+REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 30, minimum=1)
+MINUTE_ROLLUP_RETENTION_DAYS = env_int("MINUTE_ROLLUP_RETENTION_DAYS", 2, minimum=1)
+HOUR_ROLLUP_RETENTION_DAYS = env_int("HOUR_ROLLUP_RETENTION_DAYS", 90, minimum=8)
+RETENTION_BATCH = env_int("RETENTION_BATCH", 500, minimum=1)
+# `GET /metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset: 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 MAX_REPORT_BYTES = env_int("MAX_REPORT_BYTES", 1024 * 1024, minimum=1)
 # Anonymous test sessions (testsessions/)
 TEST_SESSION_TTL_SECONDS = env_int("TEST_SESSION_TTL_SECONDS", 24 * 3600, minimum=60)

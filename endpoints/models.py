@@ -94,6 +94,8 @@ class Endpoint(models.Model):
     # Why the endpoint is paused when monitoring paused it ("" when a person did).
     paused_reason = models.CharField(max_length=300, blank=True, default="")
     report_token = models.CharField(max_length=64, unique=True, default=new_report_token, editable=False)
+    # Days its events are kept; None: the installation's RETENTION_DAYS.
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
     # Detector settings (README "Monitoring"); missing keys take DEFAULT_MONITORING.
     monitoring = models.JSONField(default=default_monitoring)
     # Inbound signature verification (events/verification.py); the secret is

@@ -7,10 +7,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from config.api_fields import STRICT_FIELD_MAPPING, IntegerField, TextField
+from config.schema import documents
 from endpoints import toolkit
 from endpoints.models import DEFAULT_MONITORING, ApiKey, Endpoint
 from endpoints.validation import (
     MAX_RETRIES,
+    MAX_REQUIRED_FIELDS,
+    MAX_RETRY_DELAY,
+    MONITORING_LIMITS,
     validate_destination_url,
     validate_monitoring,
     validate_rate_limit,
@@ -24,7 +29,7 @@ from endpoints.validation import (
 @extend_schema_field(
     {
         "type": "array",
-        "items": {"type": "integer", "minimum": 1},
+        "items": {"type": "integer", "minimum": 1, "maximum": MAX_RETRY_DELAY},
         "minItems": 1,
         "maxItems": MAX_RETRIES,
         "description": "Delays in seconds between failed attempts.",
@@ -87,15 +92,22 @@ class StatsField(serializers.Field):
         "type": "object",
         "nullable": True,
         "properties": {
-            "scheme": {"type": "string", "enum": list(toolkit.SCHEMES), "nullable": True},
-            "secret": {"type": "string", "writeOnly": True},
+            "scheme": {"type": "string", "enum": [*toolkit.SCHEMES, None], "nullable": True},
+            "secret": {
+                "type": "string", "writeOnly": True, "nullable": True, "minLength": 1,
+                "maxLength": toolkit.MAX_SECRET_CHARS, "description": "null or absent keeps the stored secret",
+            },
             "mode": {"type": "string", "enum": ["off", "flag", "reject"]},
-            "header": {"type": "string", "description": "hmac only: the header carrying the signature"},
+            "header": {
+                "type": "string", "pattern": "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$",
+                "description": "hmac only: the header carrying the signature",
+            },
             "algorithm": {"type": "string", "enum": ["sha1", "sha256", "sha512"]},
             "encoding": {"type": "string", "enum": ["hex", "base64"]},
             "prefix": {"type": "string", "description": "hmac only, e.g. sha256="},
             "secret_set": {"type": "boolean", "readOnly": True},
         },
+        "additionalProperties": False,
     }
 )
 class VerificationField(_WholeEndpointField):
@@ -110,9 +122,13 @@ class VerificationField(_WholeEndpointField):
     {
         "type": "object",
         "properties": {
-            "window_seconds": {"type": "integer", "minimum": 0, "description": "0 turns deduplication off"},
+            "window_seconds": {
+                "type": "integer", "minimum": 0, "maximum": toolkit.MAX_WINDOW_SECONDS,
+                "description": "0 turns deduplication off",
+            },
             "action": {"type": "string", "enum": ["flag", "drop"]},
         },
+        "additionalProperties": False,
     }
 )
 class DedupField(_WholeEndpointField):
@@ -123,6 +139,7 @@ class DedupField(_WholeEndpointField):
         return toolkit.clean_dedup(data)
 
 
+@documents(minimum=0, maximum=toolkit.MAX_WINDOW_SECONDS)
 def validate_rotation_overlap(value: int) -> None:
     toolkit.clean_window(value, "rotation_overlap")
 
@@ -131,14 +148,19 @@ def validate_rotation_overlap(value: int) -> None:
     {
         "type": "object",
         "description": "Detector settings; a PATCH may send only the keys it changes.",
+        # Built from the validator's own limits, so the schema states exactly what it accepts.
         "properties": {
-            "expected_every_seconds": {"type": "integer", "nullable": True},
-            "grace_seconds": {"type": "integer"},
-            "required_fields": {"type": "array", "items": {"type": "string"}},
-            "max_body_bytes": {"type": "integer", "nullable": True},
-            "latency_threshold_ms": {"type": "integer"},
-            "auto_pause_after_seconds": {"type": "integer", "nullable": True},
+            **{
+                key: {"type": "integer", "minimum": low, "maximum": high, **({"nullable": True} if nullable else {})}
+                for key, (nullable, low, high) in MONITORING_LIMITS.items()
+            },
+            "required_fields": {
+                "type": "array",
+                "maxItems": MAX_REQUIRED_FIELDS,
+                "items": {"type": "string", "pattern": "^/", "maxLength": 500},
+            },
         },
+        "additionalProperties": False,
     }
 )
 class MonitoringField(serializers.JSONField):
@@ -147,24 +169,29 @@ class MonitoringField(serializers.JSONField):
 
 
 class EndpointSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = STRICT_FIELD_MAPPING
     id = serializers.CharField(source="public_id", read_only=True)
     ingest_url = serializers.CharField(read_only=True)
     destination_url = serializers.URLField(
         max_length=2000, allow_null=True, allow_blank=True, required=False, validators=[validate_destination_url]
     )
     retry_schedule = RetryScheduleField(required=False, validators=[validate_retry_schedule])
-    timeout_seconds = serializers.IntegerField(required=False, validators=[validate_timeout])
-    response_status = serializers.IntegerField(allow_null=True, required=False, validators=[validate_response_status])
+    timeout_seconds = IntegerField(required=False, validators=[validate_timeout])
+    response_status = IntegerField(allow_null=True, required=False, validators=[validate_response_status])
     signing_secret = serializers.CharField(read_only=True)
-    response_content_type = serializers.CharField(
+    response_content_type = TextField(
         max_length=200, allow_blank=True, required=False, validators=[validate_response_content_type]
     )
-    rate_limit = serializers.IntegerField(allow_null=True, required=False, validators=[validate_rate_limit])
+    rate_limit = IntegerField(allow_null=True, required=False, validators=[validate_rate_limit])
     verification = VerificationField()
     dedup = DedupField()
-    rotation_overlap = serializers.IntegerField(required=False, validators=[validate_rotation_overlap])
+    rotation_overlap = IntegerField(required=False, validators=[validate_rotation_overlap])
     report_url = serializers.CharField(read_only=True)
     monitoring = MonitoringField(required=False, validators=[validate_monitoring])
+    retention_days = serializers.IntegerField(
+        allow_null=True, required=False, min_value=1, max_value=3650,
+        help_text="Days this endpoint's events are kept; null: the installation's RETENTION_DAYS.",
+    )
     stats = StatsField()
 
     class Meta:
@@ -183,6 +210,7 @@ class EndpointSerializer(serializers.ModelSerializer):
             "paused_reason",
             "report_url",
             "monitoring",
+            "retention_days",
             "stats",
             "response_status",
             "response_content_type",
@@ -208,6 +236,7 @@ class EndpointSerializer(serializers.ModelSerializer):
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
+    serializer_field_mapping = STRICT_FIELD_MAPPING
     id = serializers.CharField(source="public_id", read_only=True)
 
     class Meta:
@@ -218,6 +247,8 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
 class ApiKeyCreatedSerializer(serializers.ModelSerializer):
     """The answer to a create: the only time the raw key is ever shown."""
+
+    serializer_field_mapping = STRICT_FIELD_MAPPING
 
     id = serializers.CharField(source="public_id", read_only=True)
     key = serializers.CharField(read_only=True, source="raw_key")

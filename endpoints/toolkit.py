@@ -13,7 +13,8 @@ from events.verification import HMAC_ALGORITHMS, HMAC_ENCODINGS, SCHEMES, standa
 
 MAX_WINDOW_SECONDS = 7 * 24 * 3600
 MAX_SECRET_CHARS = 500
-VERIFICATION_KEYS = {"scheme", "secret", "mode", "header", "algorithm", "encoding", "prefix"}
+HMAC_OPTION_KEYS = {"header", "algorithm", "encoding", "prefix"}
+VERIFICATION_KEYS = {"scheme", "secret", "mode", *HMAC_OPTION_KEYS}
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}")
 
 
@@ -34,10 +35,10 @@ def _hmac_options(value: dict[str, Any]) -> dict[str, str]:
     if not isinstance(header, str) or not _HEADER_NAME.fullmatch(header):
         raise ValidationError("The hmac scheme needs `header`, the name of the header that carries the signature.")
     algorithm = value.get("algorithm", "sha256")
-    if algorithm not in HMAC_ALGORITHMS:
+    if not isinstance(algorithm, str) or algorithm not in HMAC_ALGORITHMS:  # a dict would not hash
         raise ValidationError(f"`algorithm` must be one of {', '.join(HMAC_ALGORITHMS)}.")
     encoding = value.get("encoding", "hex")
-    if encoding not in HMAC_ENCODINGS:
+    if not isinstance(encoding, str) or encoding not in HMAC_ENCODINGS:
         raise ValidationError(f"`encoding` must be one of {', '.join(HMAC_ENCODINGS)}.")
     prefix = value.get("prefix", "")
     if not isinstance(prefix, str) or len(prefix) > 50 or not prefix.isprintable():
@@ -56,7 +57,7 @@ def clean_verification(value: Any, endpoint: Endpoint | None) -> dict[str, Any]:
     if unknown:
         raise ValidationError(f"Unknown verification field(s): {', '.join(sorted(unknown))}.")
     scheme = value.get("scheme")
-    if scheme is not None and scheme not in SCHEMES:
+    if scheme is not None and (not isinstance(scheme, str) or scheme not in SCHEMES):
         raise ValidationError(f"Unknown scheme {scheme!r}; use one of {', '.join(SCHEMES)} or null.")
     mode = value.get("mode", VerificationMode.FLAG if scheme else VerificationMode.OFF)
     if mode not in VerificationMode.values:
@@ -69,10 +70,13 @@ def clean_verification(value: Any, endpoint: Endpoint | None) -> dict[str, Any]:
         raise ValidationError(f"The {scheme} scheme needs the provider's `secret`.")
     if scheme == "standard" and secret is not None and standard_key(secret) is None:
         raise ValidationError("A Standard Webhooks secret is `whsec_` followed by base64.")
+    # hmac options sent with another scheme are checked too (then dropped):
+    # the schema types them whatever the scheme, so must the API.
+    options = _hmac_options(value) if scheme == "hmac" or HMAC_OPTION_KEYS & value.keys() else {}
     cleaned: dict[str, Any] = {
         "verification_scheme": scheme or "",
         "verification_mode": mode,
-        "verification_options": _hmac_options(value) if scheme == "hmac" else {},
+        "verification_options": options if scheme == "hmac" else {},
     }
     if secret is not None:
         cleaned["verification_secret"] = secret

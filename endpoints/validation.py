@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from config.hosts import base_url_key, url_host_key
+from config.schema import documents
 from deliveries.ssrf import check_url
 
 MAX_RETRIES = 20
@@ -48,12 +49,14 @@ def validate_retry_schedule(value: object) -> None:
             )
 
 
+@documents(minimum=TIMEOUT_RANGE[0], maximum=TIMEOUT_RANGE[1])
 def validate_timeout(value: int) -> None:
     low, high = TIMEOUT_RANGE
     if not low <= value <= high:
         raise ValidationError(f"Timeout must be between {low} and {high} seconds.")
 
 
+@documents(minimum=200, maximum=599)
 def validate_response_status(value: int | None) -> None:
     if value is not None and not 200 <= value <= 599:
         raise ValidationError("Response status must be an HTTP status from 200 to 599.")
@@ -70,6 +73,18 @@ _RESPONSE_CONTENT_TYPE = re.compile(
 )
 
 
+def _any_case(text: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in text)
+
+
+# The same rule as a JSON Schema pattern (no flags there, hence the classes).
+_RESPONSE_CONTENT_TYPE_PATTERN = (
+    "^(?:(?:%s)(?:\\s*;\\s*%s=(?:[A-Za-z0-9._-]{1,40}|\"[A-Za-z0-9._-]{1,40}\"))?)?$"
+    % ("|".join(_any_case(kind) for kind in RESPONSE_CONTENT_TYPES), _any_case("charset"))
+)
+
+
+@documents(pattern=_RESPONSE_CONTENT_TYPE_PATTERN)
 def validate_response_content_type(value: str) -> None:
     if value and _RESPONSE_CONTENT_TYPE.fullmatch(value) is None:
         raise ValidationError(
@@ -85,6 +100,7 @@ def allowed_response_content_type(value: str) -> str:
     return DEFAULT_RESPONSE_CONTENT_TYPE
 
 
+@documents(minimum=1, maximum=100_000)
 def validate_rate_limit(value: int | None) -> None:
     if value is not None and not 1 <= value <= 100_000:
         raise ValidationError("Rate limit must be between 1 and 100000 requests per second, or empty for none.")

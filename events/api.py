@@ -1,12 +1,9 @@
 """REST API for events: filtered, cursor-paginated lists, detail, attempts, replay."""
 
-import re
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Prefetch, Q, QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
@@ -25,10 +22,6 @@ from events.serializers import EventDetailSerializer, EventSummarySerializer
 from replays import single
 from replays.serializers import ReplayAnswerSerializer, ReplayRequestSerializer
 
-# An unencoded "+" in a query string arrives as a space, so
-# ?since=2025-01-01T10:00:00+02:00 reaches us as "...10:00:00 02:00".
-_MANGLED_OFFSET = re.compile(r" (\d{2}(?::?\d{2})?)$")
-
 
 class EventCursorPagination(CursorPagination):
     # -id breaks ties between events stored in the same microsecond.
@@ -41,33 +34,56 @@ class EventCursorPagination(CursorPagination):
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError({"cursor": ["Invalid cursor."]}) from None
+            # 404, not 400: any string is a well-formed cursor; this one names no page.
+            raise exceptions.NotFound({"cursor": ["Invalid cursor."]}) from None
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = f"Page size (default {self.page_size}); more than {self.max_page_size} returns {self.max_page_size}."
+            else:
+                parameter["description"] = "The `next` or `previous` link's cursor."
+        return parameters
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        # DRF would quietly fall back to the default for "abc" or 0; the
+        # schema promises a positive integer, so anything else is refused.
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise exceptions.ValidationError({"limit": ["Use a whole number from 1 (at most 200 are returned)."]})
+        return min(int(raw), self.max_page_size)
 
 
 def parse_since(value: str) -> datetime:
-    moment = parse_datetime(_MANGLED_OFFSET.sub(r"+\1", value.strip()))
-    if moment is None:
-        raise ValueError(value)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, dt_timezone.utc)
-    return moment
+    return filters.parse_moment(value)
 
 
+EMPTY = {"type": "string", "maxLength": 0, "description": "Empty: no filter."}
+TIME_OR_EMPTY = {"anyOf": [{"type": "string", "format": "date-time"}, EMPTY]}
 LIST_PARAMETERS = [
     OpenApiParameter("endpoint", str, description="Only this endpoint's events (`ep_…`)."),
     OpenApiParameter("status", str, enum=EventStatus.values),
     OpenApiParameter(
         "since",
-        str,
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "pattern": "^evt_[a-z0-9]{1,40}$"},
+                EMPTY,
+            ]
+        },
         description="An ISO 8601 time (events received at or after it) or an event id "
-        "(events received after that event).",
+        "(events received after that event; 404 when it is not one of yours).",
     ),
     OpenApiParameter("event_type", str, description="Only events of this type (e.g. `charge.succeeded`)."),
     OpenApiParameter("verdict", str, enum=filters.VERDICTS, description="Only events with this signature verdict."),
     OpenApiParameter("q", str, description="Text in a header value or the first 64 KiB of the body."),
-    OpenApiParameter("received_after", str, description="ISO 8601; events received at or after it."),
-    OpenApiParameter("received_before", str, description="ISO 8601; events received before it."),
-    OpenApiParameter("limit", int, description="Page size, up to 200 (default 50)."),
+    OpenApiParameter("received_after", TIME_OR_EMPTY, description="ISO 8601; events received at or after it."),
+    OpenApiParameter("received_before", TIME_OR_EMPTY, description="ISO 8601; events received before it."),
 ]
 
 
@@ -137,7 +153,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
                 .first()
             )
             if anchor is None:
-                raise exceptions.ValidationError({"since": [f"No event {since!r}."]})
+                raise exceptions.NotFound({"since": [f"No event {since!r}."]})
             # Strictly after the anchor in list order, so ties on received_at
             # are split by id and no event is repeated or skipped.
             at = anchor["received_at"]

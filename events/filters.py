@@ -47,7 +47,13 @@ def parse_moment(value: str) -> datetime:
         raise ValueError(value)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, dt_timezone.utc)
-    return moment
+    # In UTC before it reaches PostgreSQL, which refuses offsets past ±15:59
+    # (ISO 8601 allows ±23:59; that was a 500).
+    try:
+        return moment.astimezone(dt_timezone.utc)
+    except OverflowError:  # past year 1 or 9999 in UTC: before or after every event
+        edge = datetime.min if moment.year == 1 else datetime.max
+        return edge.replace(tzinfo=dt_timezone.utc)
 
 
 def _moment(params: Mapping[str, str], name: str) -> datetime:

@@ -5,6 +5,7 @@ from django.core.validators import EmailValidator
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +15,7 @@ from deliveries.ssrf import check_url
 from endpoints.models import Endpoint
 from monitoring.channels import Channel, ChannelKind, Notification
 from monitoring.models import AlertType
-from monitoring.notify import send_test
+from monitoring.notify import apprise_refusal, send_test
 
 MAX_COOLDOWN = 7 * 86400
 MAX_SCOPE = 200
@@ -24,7 +25,10 @@ class ChannelSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     kind = serializers.ChoiceField(choices=ChannelKind.choices)
     target = serializers.CharField(max_length=2000)
-    endpoints = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=MAX_SCOPE)
+    endpoints = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, min_length=1, max_length=MAX_SCOPE,
+        error_messages={"min_length": 'List endpoint ids, or ["*"] for all of them.'},
+    )
     alert_types = serializers.ListField(
         child=serializers.ChoiceField(choices=AlertType.choices), required=False, max_length=len(AlertType.values)
     )
@@ -50,7 +54,8 @@ class ChannelSerializer(serializers.ModelSerializer):
         )
         unknown = sorted(set(wanted) - owned)
         if unknown:
-            raise serializers.ValidationError(f"Unknown endpoint: {', '.join(unknown)}.")
+            # As everywhere in the API: an id that is not one of yours is not found.
+            raise NotFound({"endpoints": [f"Unknown endpoint: {', '.join(unknown)}."]})
         return list(dict.fromkeys(value))
 
     def validate(self, data: dict) -> dict:
@@ -66,6 +71,11 @@ class ChannelSerializer(serializers.ModelSerializer):
                 EmailValidator()(target)
             except DjangoValidationError:
                 raise serializers.ValidationError({"target": ["An email channel's target is an email address."]}) from None
+            return
+        if kind == ChannelKind.APPRISE:
+            reason = apprise_refusal(target)
+            if reason:
+                raise serializers.ValidationError({"target": [f"Target refused: {reason}."]})
             return
         reason = check_url(target)
         if reason:

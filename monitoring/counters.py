@@ -67,6 +67,7 @@ class Tally:
 
     def latency(self, endpoint_pk: int, duration_ms: float) -> None:
         self.counts[f"{endpoint_pk}:lat{latency_bucket(duration_ms)}"] += 1
+        self.counts[f"{endpoint_pk}:lat_sum_ms"] += int(duration_ms)
 
     def __bool__(self) -> bool:
         return bool(self.counts)

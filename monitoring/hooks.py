@@ -16,6 +16,7 @@ def observe_attempts(attempts: list[DeliveryAttempt]) -> None:
     for attempt in attempts:
         pk = attempt.endpoint_id
         tally.add(pk, "attempts_ok" if attempt.outcome == Outcome.SUCCESS else "attempts_failed")
+        tally.add(pk, f"outcome_{attempt.outcome}")  # for /metrics' attempts by outcome
         if attempt.outcome == Outcome.TIMEOUT:
             tally.add(pk, "timeouts")
         if attempt.outcome in TIMED:

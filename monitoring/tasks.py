@@ -67,3 +67,11 @@ def send_notification(self, notification_id: int) -> None:
     final = self.request.retries >= len(NOTIFY_RETRY_DELAYS)
     if not deliver(notification, final).ok and not final:
         raise self.retry(countdown=NOTIFY_RETRY_DELAYS[self.request.retries])
+
+
+@shared_task(ignore_result=True)
+def prune() -> dict[str, int]:
+    """Delete rows past their retention, in batches (monitoring.retention)."""
+    from monitoring.retention import prune as prune_rows
+
+    return prune_rows()

@@ -65,11 +65,13 @@ class TestSessionCreate(APIView):
 class TestSessionEvents(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # Also tells the schema the answer is a page of requests, not a bare list.
+    pagination_class = EventCursorPagination
 
     @extend_schema(summary="List a test session's requests, newest first", responses=RequestSerializer(many=True))
     def get(self, request: Request, session_id: str) -> Response:
         session = live_session(session_id)
-        paginator = EventCursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(session_events(session), request, view=self)
         return paginator.get_paginated_response([request_data(event) for event in page])
 

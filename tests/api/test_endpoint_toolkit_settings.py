@@ -144,3 +144,18 @@ def test_rotation_overlap_is_bounded(alice_api):
     response = create(alice_api, rotation_overlap=10**9)
     assert response.status_code == 400
     assert "rotation_overlap" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "verification",
+    [
+        {"scheme": ["stripe"], "secret": "s"},
+        {"scheme": "hmac", "secret": "s", "header": "x-sig", "algorithm": {}},
+        {"scheme": "hmac", "secret": "s", "header": "x-sig", "encoding": []},
+    ],
+)
+def test_a_verification_option_of_the_wrong_type_is_a_400_not_a_500(alice_api, verification):
+    # Found by schemathesis: a dict or list here used to raise TypeError (unhashable).
+    response = create(alice_api, verification=verification)
+    assert response.status_code == 400
+    assert list(response.json()["detail"]) == ["verification"]

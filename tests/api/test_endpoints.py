@@ -21,6 +21,7 @@ FIELDS = {
     "paused_reason",
     "report_url",
     "monitoring",
+    "retention_days",
     "stats",
     "signing_secret",
     "health",

@@ -100,7 +100,7 @@ def test_bob_cannot_change_anything_of_alices(world: AliceWorld, bob_api: APICli
 def test_bob_cannot_page_from_alices_event(world: AliceWorld, bob_api: APIClient) -> None:
     theirs = bob_api.get("/api/v1/events/", {"since": world.event.public_id})
     unknown = bob_api.get("/api/v1/events/", {"since": "evt_nosuchevent"})
-    assert theirs.status_code == unknown.status_code == 400
+    assert theirs.status_code == unknown.status_code == 404
     assert theirs.json()["detail"].keys() == unknown.json()["detail"].keys() == {"since"}
 
 

@@ -1,4 +1,14 @@
+import os
+import subprocess
+import sys
+
+import pytest
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from endpoints.models import Endpoint
+from tests.support.processes import ROOT
+from tests.support.redis_keys import drop_run_keys
 
 PATHS = [
     "/api/v1/auth/token/",
@@ -42,3 +52,33 @@ def test_it_serves_redoc_from_local_assets(db) -> None:
     html = r.content.decode()
     assert "/static/drf_spectacular_sidecar/redoc/" in html
     assert "cdn.jsdelivr.net" not in html
+
+
+# Fixed, so a failure found once is found again on the next run.
+SCHEMATHESIS_SEED = "20261202"
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.django_db(transaction=True)
+def test_schemathesis_finds_no_answer_the_schema_does_not_promise(server, alice, tmp_path, redis_client) -> None:
+    """Every operation the schema lists, with every check, against the live server."""
+    Endpoint.objects.create(owner=alice, name="Inbox")
+    access = AccessToken.for_user(alice)
+    argv = [
+        sys.executable, "-m", "schemathesis.cli", "run", f"{server.url}/api/v1/schema/",
+        "--checks", "all", "--seed", SCHEMATHESIS_SEED, "--max-examples", "20", "--workers", "1",
+        "--header", f"Authorization: Bearer {access}", "--request-timeout", "10",
+        "--suppress-health-check", "too_slow",
+    ]
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    try:
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=540, cwd=tmp_path, env=env)
+    finally:
+        # Its hundreds of requests spend this run's per-address allowances
+        # (test sessions, login throttles) in Redis; later tests start afresh.
+        drop_run_keys(redis_client)
+    assert run.returncode == 0, run.stdout[-30000:] + run.stderr[-5000:]

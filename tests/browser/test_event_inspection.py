@@ -67,7 +67,7 @@ def test_a_verified_stripe_event_page_switches_body_views_and_makes_the_readme_s
         "id": "evt_1QxYz2", "object": "event", "type": "charge.succeeded", "livemode": False,
         "data": {"object": {"id": "ch_3QxYz2", "amount": 1200, "currency": "usd", "customer": "cus_Ada"}},
     }).encode()
-    headers = [("Content-Type", "application/json"), ("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")]
+    headers = [("Content-Type", "application/json"), ("User-Agent", "Stripe/1.0 (+https://stripe.test/docs/webhooks)")]
     headers += list(providers.stripe_headers("whsec_test_readme", body).items())
     event_id = send_raw(server, f"/in/{endpoint.ingest_token}", headers, body)
     sign_in(page, alice, server.url)

@@ -127,7 +127,7 @@ def test_the_generic_hmac_scheme_follows_its_header_algorithm_encoding_and_prefi
 
 def test_reject_mode_answers_401_and_stores_the_request_as_rejected(server, alice):
     endpoint = verifying(alice, "github", mode="reject")
-    endpoint.destination_url = "https://hooks.example.com/github"
+    endpoint.destination_url = "https://hooks.example.test/github"
     endpoint.save()
     answer = post(server, endpoint, BODY, providers.github_headers(WRONG, BODY))
     assert answer.status_code == 401

@@ -46,7 +46,6 @@ def test_a_webhook_channel_gets_a_signing_secret(alice_api, receiver) -> None:
         ({"kind": "slack", "target": "ftp://files.example.test/"}, "target"),
         ({"kind": "webhook", "target": "http://169.254.169.254/latest"}, "target"),
         ({"kind": "email", "target": "ops@example.test", "endpoints": []}, "endpoints"),
-        ({"kind": "email", "target": "ops@example.test", "endpoints": ["ep_nope"]}, "endpoints"),
         ({"kind": "email", "target": "ops@example.test", "alert_types": ["fire"]}, "alert_types"),
         ({"kind": "email", "target": "ops@example.test", "cooldown_seconds": -1}, "cooldown_seconds"),
     ],
@@ -58,10 +57,13 @@ def test_bad_channels_are_a_400_naming_the_field(alice_api, fields: dict, field:
     assert not Channel.objects.exists()
 
 
-def test_another_users_endpoint_cannot_be_in_scope(alice_api, bob) -> None:
-    theirs = Endpoint.objects.create(owner=bob, name="Theirs")
-    answer = create(alice_api, kind="email", target="ops@example.test", endpoints=[theirs.public_id])
-    assert answer.status_code == 400
+@pytest.mark.parametrize("theirs_or_unknown", [True, False])
+def test_another_users_or_an_unknown_endpoint_cannot_be_in_scope(alice_api, bob, theirs_or_unknown) -> None:
+    theirs = Endpoint.objects.create(owner=bob, name="Theirs").public_id if theirs_or_unknown else "ep_nope"
+    answer = create(alice_api, kind="email", target="ops@example.test", endpoints=[theirs])
+    assert answer.status_code == 404
+    assert list(answer.json()["detail"]) == ["endpoints"]
+    assert not Channel.objects.exists()
 
 
 def test_channels_are_private_to_their_owner(alice_api, bob_api) -> None:
@@ -113,3 +115,32 @@ def test_an_email_test_goes_through_djangos_mail_framework(alice_api, mailoutbox
     assert alice_api.post(f"/api/v1/channels/{channel['id']}/test/").json()["state"] == "sent"
     assert [m.to for m in mailoutbox] == [["ops@example.test"]]
     assert mailoutbox[0].subject == "Hookline test notification"
+
+
+def test_an_apprise_channel_reaches_a_json_service_through_its_url(alice_api, receiver) -> None:
+    target = receiver.url.replace("http://", "json://") + "/notify"
+    channel = create(alice_api, kind="apprise", target=target).json()
+    outcome = alice_api.post(f"/api/v1/channels/{channel['id']}/test/").json()
+    assert outcome["state"] == "sent", outcome
+    request = receiver.wait_for(1)[0]
+    assert request.path == "/notify"
+    assert b"this channel works" in request.body
+
+
+def test_an_apprise_url_apprise_does_not_know_is_a_400(alice_api) -> None:
+    answer = create(alice_api, kind="apprise", target="carrier-pigeon://coop/7")
+    assert answer.status_code == 400
+    assert "not an Apprise URL" in str(answer.json()["detail"])
+
+
+def test_an_apprise_url_to_a_private_host_is_refused_and_never_sent(alice_api, alice, receiver, settings) -> None:
+    settings.ALLOW_PRIVATE_DESTINATIONS = False
+    target = receiver.url.replace("http://", "json://")
+    assert create(alice_api, kind="apprise", target=target).status_code == 400
+    stale = Channel(owner=alice, kind="apprise")  # saved back when private hosts were allowed
+    stale.target = target
+    stale.save()
+    outcome = alice_api.post(f"/api/v1/channels/{stale.public_id}/test/").json()
+    assert outcome["state"] == "failed"
+    assert "private or loopback" in outcome["error"]
+    assert receiver.requests == []

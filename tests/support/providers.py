@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 
 def stripe_headers(secret: str, body: bytes, at: int | None = None) -> dict[str, str]:
-    # https://docs.stripe.com/webhooks#verify-manually: HMAC-SHA256 of "t.body", hex.
+    # Stripe's docs ("Verify signatures manually"): hex HMAC-SHA256 of "t.body".
     timestamp = int(time.time()) if at is None else at
     signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return {"Stripe-Signature": f"t={timestamp},v1={signature},v0=ignored"}

@@ -30,7 +30,12 @@ if (view) {
   new LiveSocket({
     endpoints: view.subscription(),
     since: () => view.since(),
-    onMessage: (message) => view.receive(message),
+    onMessage: (message) => {
+      view.receive(message);
+      // Other modules of the page (monitoring's open alerts) listen here
+      // instead of opening a second socket.
+      document.dispatchEvent(new CustomEvent("hookline:message", { detail: message }));
+    },
     onSubscribed: (state) => view.onSubscribed(state),
     indicator: document.getElementById("live-status"),
   }).start();
