@@ -154,10 +154,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 REDIS_PREFIX = env_str("CHANNEL_PREFIX", "hookline")
 
 # Channels: the pub/sub layer measured 4x lower p99 than the list-based core
-# layer here; consumers bound their own backlog.
+# layer here; consumers bound their own backlog. Ours decodes a group message
+# once per process and hands it straight to idle consumers (realtime/layer.py).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": "realtime.layer.FanoutChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
     }
 }
