@@ -30,11 +30,13 @@ class Targets:
 
 @dataclass(frozen=True)
 class BenchConfig:
-    db_name: str = "hookline_bench"
+    # Another checkout's bench on the same box would drop this database and
+    # flush this Redis db mid-run: BENCH_DB_NAME / BENCH_REDIS_URL keep runs apart.
+    db_name: str = field(default_factory=lambda: os.environ.get("BENCH_DB_NAME", "hookline_bench"))
     pg_host: str = "127.0.0.1"
     pg_port: int = 5432
     pg_user: str = "postgres"
-    redis_url: str = "redis://127.0.0.1:6379/14"
+    redis_url: str = field(default_factory=lambda: os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
     channel_prefix: str = "bench"  # of the channel layer's Redis channels
     host: str = "127.0.0.1"  # all traffic stays on loopback
     web_workers: str = field(default_factory=lambda: os.environ.get("WEB_WORKERS", "2"))

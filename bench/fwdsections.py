@@ -8,8 +8,11 @@ workers, the web server and Postgres spent per delivery."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 
@@ -64,9 +67,11 @@ def burst(stack: Stack, notes: list[str], pgbench_tps: float | None, profile_to:
     sent, arrived, spent, started = _measure(stack, lambda: fwdstack.burst(stack, token, BURST), timeout=180)
     if spy is not None:
         spy.wait(30)
-        top, samples = fwdstack.top_frames(profile_to)
-        frames = "; ".join(f"{share:.0%} {frame}" for frame, share in top)
-        notes.append(f"note ({name}): py-spy, one worker process, {samples:,} busy samples: {frames}")
+        frames, samples = fwdstack.top_frames(profile_to)
+        kept = Path(tempfile.gettempdir()) / f"hookline-py-spy-{stack.workers}.txt"
+        if Path(profile_to).exists():
+            shutil.copyfile(profile_to, kept)
+        notes.append(f"note ({name}): py-spy, one worker process, {samples:,} busy samples (raw: {kept}): {frames}")
     last = max(arrived.first.values(), default=started)
     ingest_s = max(s.scheduled for s in sent) - started if sent else 0
     rate = len(arrived.first) / (last - started) if last > started else None
@@ -78,7 +83,29 @@ def burst(stack: Stack, notes: list[str], pgbench_tps: float | None, profile_to:
     if stack.workers > 1:
         rows.append(Row(name, "deliveries/s / pgbench tps", rate / pgbench_tps if rate and pgbench_tps else None, "",
                         note=f"pgbench INSERT {pgbench_tps or 0:,.0f} tps in this run"))
-    return rows + _accounting(name, arrived) + _cpu_rows(name, spent, len(arrived.first))
+    rows += _accounting(name, arrived) + _cpu_rows(name, spent, len(arrived.first))
+    return rows + _drain(stack, name)
+
+
+def _drain(stack: Stack, name: str) -> list[Row]:
+    """Forwarding alone: the burst is stored while its endpoint is paused, then
+    released at once, so the ingest rate of a busy box does not pace it."""
+    [token] = stack.endpoints([("drain", "/drain", 10, [60])]).values()
+    stack.pause(token, True)
+    sent = fwdstack.burst(stack, token, BURST)
+    before = stack.cpu()
+    resumed = stack.pause(token, False)
+    arrived = fwdstack.wait_for(stack, sent, timeout=180)
+    spent = fwdstack.cpu_spent(before, stack.cpu())
+    last = max(arrived.first.values(), default=resumed)
+    rate = len(arrived.first) / (last - resumed) if last > resumed else None
+    return [
+        Row(name, "drain deliveries/s", rate, "/s", Target(">=", 1000, "/s"),
+            f"{len(arrived.first):,} held events released at once, all at the destination {last - resumed:.1f}s later"),
+        Row(name, "drain duplicates + missing", arrived.duplicates + arrived.missing, "", Target("==", 0)),
+        Row(name, "drain worker CPU / delivery", spent["worker"] / max(1, len(arrived.first)) * 1e6, "us",
+            note=f"postgres {spent['postgres'] / max(1, len(arrived.first)) * 1e6:,.0f} us"),
+    ]
 
 
 def _latencies(sent: list[fwdstack.Sent], arrived: fwdstack.Arrived, tokens: set[str]) -> list[float]:

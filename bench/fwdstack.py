@@ -29,17 +29,30 @@ print(json.dumps(commands(sys.argv[1], sys.argv[2], sys.argv[3])))
 """
 
 _ENDPOINTS = """
-import json, sys
+import json, os
 from django.contrib.auth import get_user_model
 from endpoints.models import Endpoint
 owner = get_user_model().objects.get(username="bench")
-specs = json.loads(sys.argv[1])
+specs = json.loads(os.environ["BENCH_ENDPOINT_SPECS"])
 made = {}
 for name, url, timeout, schedule in specs:
     endpoint = Endpoint.objects.create(owner=owner, name=name, destination_url=url, timeout_seconds=timeout,
                                        retry_schedule=schedule)
     made[name] = endpoint.ingest_token
 print("BENCH_ENDPOINTS=" + json.dumps(made))
+"""
+
+
+_RESUME = """
+import os
+from django.db import transaction
+from deliveries import tasks
+from endpoints.models import Endpoint
+endpoint = Endpoint.objects.get(ingest_token=os.environ["BENCH_TOKEN"])
+with transaction.atomic():
+    Endpoint.objects.filter(pk=endpoint.pk).update(paused=False)
+    endpoint.paused = False
+    tasks.release_held(endpoint)
 """
 
 
@@ -106,13 +119,23 @@ class Stack:
         """Create endpoints (name, destination path, timeout, retry schedule); name -> token."""
         full = [(name, self.destination(path), timeout, schedule) for name, path, timeout, schedule in specs]
         done = self.procs.run(
-            [self.cfg.python, str(REPO / "manage.py"), "shell", "-c", _ENDPOINTS, json.dumps(full)],
-            timeout=60, env=self.env(), cwd=REPO,
+            [self.cfg.python, str(REPO / "manage.py"), "shell", "-c", _ENDPOINTS],
+            timeout=60, env={**self.env(), "BENCH_ENDPOINT_SPECS": json.dumps(full)}, cwd=REPO,
         )
         for line in done.stdout.splitlines():
             if line.startswith("BENCH_ENDPOINTS="):
                 return json.loads(line.removeprefix("BENCH_ENDPOINTS="))
         raise BenchError(f"endpoints not created:\n{done.stdout}\n{done.stderr}")
+
+    def pause(self, token: str, paused: bool) -> float:
+        """Pause, or resume (releasing held events); the wall time it took effect."""
+        script = _RESUME if not paused else (
+            "import os\nfrom endpoints.models import Endpoint\n"
+            "Endpoint.objects.filter(ingest_token=os.environ['BENCH_TOKEN']).update(paused=True)"
+        )
+        self.procs.run([self.cfg.python, str(REPO / "manage.py"), "shell", "-c", script], timeout=60,
+                       env={**self.env(), "BENCH_TOKEN": token}, cwd=REPO)
+        return time.time()
 
     def arrivals(self) -> list[tuple[float, str, str]]:
         out = []
@@ -256,21 +279,38 @@ def profile(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
     )
 
 
-def top_frames(raw: Path, limit: int = 8) -> tuple[list[tuple[str, float]], int]:
-    """(function, share of busy samples that include it) for the costliest of ours and of the libraries."""
-    inclusive: collections.Counter[str] = collections.Counter()
+def top_frames(raw: Path, limit: int = 6) -> tuple[str, int]:
+    """The costliest functions of a py-spy raw profile: our own code by the
+    share of busy samples that pass through it, and any code by its own time."""
+    ours: collections.Counter[str] = collections.Counter()
+    leaves: collections.Counter[str] = collections.Counter()
     total = 0
     for line in _read(raw).splitlines():
         stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
+        if not count.isdigit() or not stack:
             continue
         n = int(count)
         total += n
-        names = {frame.split(" (")[0] + " (" + frame.split(" (")[-1].split(":")[0].rsplit("/", 1)[-1]
-                 for frame in stack.split(";")}
-        for name in names:
-            inclusive[name] += n
-    skip = ("run (threading.py", "_bootstrap", "_bootstrap_inner", "run_forever", "_run_once", "_run (events.py",
-            "<module>", "main (", "__call__ (celery", "start (", "wait (threading", "process_thread")
-    ranked = [(name, n / total) for name, n in inclusive.most_common() if not name.startswith(skip)]
-    return ranked[:limit], total
+        frames = stack.split(";")
+        leaves[_frame_name(frames[-1])] += n
+        for name in {_frame_name(f) for f in frames if _frame_path(f).split("/")[0] in OUR_APPS}:
+            ours[name] += n
+    if not total:
+        return "no samples", 0
+    def top(counter: collections.Counter[str]) -> str:
+        return ", ".join(f"{n / total:.0%} {name}" for name, n in counter.most_common(limit))
+    return f"ours (inclusive): {top(ours)} | self time: {top(leaves)}", total
+
+
+OUR_APPS = {"config", "deliveries", "endpoints", "events", "monitoring", "realtime", "replays"}
+
+
+def _frame_path(frame: str) -> str:
+    """py-spy names frames `function (package/module.py:12)`."""
+    return frame.partition(" (")[2].split(":")[0]
+
+
+def _frame_name(frame: str) -> str:
+    """`function (package/module.py:12)` -> `module.function`."""
+    module = _frame_path(frame).rsplit("/", 1)[-1].removesuffix(".py")
+    return f"{module}.{frame.partition(' (')[0]}"

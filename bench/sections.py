@@ -20,7 +20,7 @@ from pathlib import Path
 
 import redis
 
-from bench import fwdsections, fwdstack, openloop, pgbench, prepare, wrk, wsloads
+from bench import fwdsections, fwdstack, monitorsections, openloop, pgbench, prepare, wrk, wsloads
 from bench.config import BenchConfig
 from bench.cpu import CpuWindow
 from bench.procs import Processes
@@ -366,6 +366,8 @@ def forwarding(ctx: Context) -> list[Row]:
     default = int(os.environ.get("WORKER_PROCESSES", os.cpu_count() or 1))
     counts = sorted({int(n) for n in os.environ.get("BENCH_FORWARDING_WORKERS", f"1,{default}").split(",")})
     parts = os.environ.get("BENCH_FORWARDING_PARTS", "burst,open-loop,retry,isolation").split(",")
+    if "pgbench_tps" not in ctx.values:  # BENCH_ONLY=forwarding: the ratio still needs it
+        ctx.values["pgbench_tps"] = pgbench.run(ctx.cfg, ctx.procs, ctx.workdir).tps
     rows: list[Row] = []
     rates: dict[int, float | None] = {}
     for workers in counts:
@@ -374,7 +376,7 @@ def forwarding(ctx: Context) -> list[Row]:
         try:
             profile = ctx.workdir / f"py-spy-{workers}.txt" if workers == counts[-1] else None
             burst = fwdsections.burst(stack, ctx.notes, ctx.values.get("pgbench_tps"), profile)
-            rates[workers] = burst[0].value
+            rates[workers] = next(r.value for r in burst if r.metric == "drain deliveries/s")
             rows += burst
             if workers == counts[-1]:
                 p99 = None
@@ -390,7 +392,7 @@ def forwarding(ctx: Context) -> list[Row]:
     if len(counts) > 1 and rates.get(counts[0]) and rates.get(counts[-1]):
         low, high = counts[0], counts[-1]
         ctx.notes.append(
-            f"note (sizing): burst deliveries/s with {low} worker process(es) {rates[low]:,.0f}, with {high} "
+            f"note (sizing): drain deliveries/s with {low} worker process(es) {rates[low]:,.0f}, with {high} "
             f"{rates[high]:,.0f} ({rates[high] / rates[low]:.2f}x) on {os.cpu_count()} cores shared with "
             f"the web server, Postgres, Redis and the destination"
         )
@@ -407,4 +409,6 @@ SECTIONS: list[Section] = [
     Section("WebSocket fan-out", "uvicorn", ws_fanout),
     Section("idle WebSocket connections, one uvicorn process", "uvicorn-1", ws_idle_memory),
     Section("forwarding engine", None, forwarding),
+    Section("processing reports (wrk)", "uvicorn", monitorsections.report_throughput),
+    Section("monitoring detectors at 1,000 endpoints", None, monitorsections.detector_cost),
 ]

@@ -154,10 +154,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 REDIS_PREFIX = env_str("CHANNEL_PREFIX", "hookline")
 
 # Channels: the pub/sub layer measured 4x lower p99 than the list-based core
-# layer here; consumers bound their own backlog.
+# layer here; consumers bound their own backlog. Ours decodes a group message
+# once per process and hands it straight to idle consumers (realtime/layer.py).
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": "realtime.layer.FanoutChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
     }
 }
@@ -193,6 +194,10 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-test-sessions": {
         "task": "testsessions.tasks.delete_expired",
         "schedule": env_float("TEST_SESSION_SWEEP_SECONDS", 60.0),
+    },
+    "resume-stalled-replays": {
+        "task": "replays.tasks.resume_stalled_replays",
+        "schedule": 60.0,
     },
     "delete-expired-refresh-tokens": {
         "task": "accounts.tasks.delete_expired_tokens",

@@ -3,9 +3,10 @@
 A claim moves each event's next_attempt_at a lease ahead and stamps
 claimed_until with the same instant: of two workers only one matches a row,
 and if this one dies the event is due again once the lease runs out. The
-lease is never shorter than the endpoint's timeout plus LEASE_MARGIN_SECONDS,
-so an attempt in flight (its deadline is hard) always ends before anyone
-else may claim the event.
+lease is never shorter than the endpoint's timeout plus LEASE_MARGIN_SECONDS
+for each round of the endpoint's in-flight cap the process has claimed
+(`lease_seconds`), so an attempt (its deadline is hard), including its wait
+for a free slot, always ends before anyone else may claim the event.
 
 On PostgreSQL one statement does it all: a skip scan over the
 (endpoint, next_attempt_at) index visits each endpoint with pending events,
@@ -32,20 +33,42 @@ PENDING = [EventStatus.RECEIVED, EventStatus.RETRYING]
 # Time for recording the attempt after its deadline, and for clock skew.
 LEASE_MARGIN_SECONDS = 5
 
+# An engine claims up to this many rounds of a fast endpoint's in-flight cap
+# at once, so its sends go on while it records and claims the next batch. A
+# slow or new endpoint gets one round: queued events of a hanging endpoint
+# would otherwise fill the process's capacity and starve the others.
+ROUNDS_AHEAD = 5
 
-def lease_seconds(timeout_seconds: int) -> int:
-    return max(settings.DELIVERY_LEASE_SECONDS, timeout_seconds + LEASE_MARGIN_SECONDS)
+
+def lease_seconds(timeout_seconds: int, rounds: int = 1) -> int:
+    """An event claimed with `rounds - 1` rounds of its endpoint's cap before
+    it may wait that many timeouts for its turn; the lease covers it all."""
+    return max(settings.DELIVERY_LEASE_SECONDS, timeout_seconds * rounds + LEASE_MARGIN_SECONDS)
 
 
 @dataclass
 class Room:
-    """How many more attempts each endpoint may have in flight here."""
+    """How many more events of each endpoint this process may claim.
+
+    `busy` counts what it holds already; `cap` is how many of an endpoint's
+    requests it keeps open at once (the rest wait their turn), which sets
+    the lease. Without a cap, all it claims is sent at once.
+    """
 
     per_endpoint: int
     busy: dict[int, int]
+    cap: int = 0
+    fast: frozenset[int] = frozenset()  # endpoints claimed ROUNDS_AHEAD rounds deep
+
+    def limit(self, endpoint_pk: int) -> int:
+        return self.per_endpoint * ROUNDS_AHEAD if endpoint_pk in self.fast else self.per_endpoint
 
     def of(self, endpoint_pk: int) -> int:
-        return max(0, self.per_endpoint - self.busy.get(endpoint_pk, 0))
+        return max(0, self.limit(endpoint_pk) - self.busy.get(endpoint_pk, 0))
+
+    def rounds(self, endpoint_pk: int, claimed: int) -> int:
+        cap = self.cap or self.per_endpoint
+        return max(1, -(-(self.busy.get(endpoint_pk, 0) + claimed) // cap))
 
 
 _COLUMNS = ", ".join(f"e.{f.column}" for f in Event._meta.concrete_fields)
@@ -67,19 +90,27 @@ picked AS (
         SELECT e.id FROM events_event e
          WHERE e.endpoint_id = p.endpoint_id AND e.next_attempt_at <= %(now)s AND e.status = ANY(%(pending)s)
          ORDER BY e.next_attempt_at
-         LIMIT greatest(0, %(per_endpoint)s - coalesce(
+         LIMIT greatest(0, (CASE WHEN p.endpoint_id = ANY(%(fast)s::bigint[])
+                                 THEN %(per_endpoint)s * %(rounds_ahead)s ELSE %(per_endpoint)s END) - coalesce(
              (SELECT b.n FROM unnest(%(busy_ids)s::bigint[], %(busy_counts)s::int[]) AS b(id, n)
                WHERE b.id = p.endpoint_id), 0))
          FOR UPDATE SKIP LOCKED
     ) due
     WHERE p.endpoint_id IS NOT NULL
     LIMIT %(limit)s
+),
+-- Rounds of the cap this process will hold of each endpoint: they set the lease.
+counted AS (
+    SELECT picked.id, ceil((count(*) OVER (PARTITION BY e.endpoint_id) + coalesce(
+               (SELECT b.n FROM unnest(%(busy_ids)s::bigint[], %(busy_counts)s::int[]) AS b(id, n)
+                 WHERE b.id = e.endpoint_id), 0))::numeric / %(cap)s) AS rounds
+      FROM picked JOIN events_event e ON e.id = picked.id
 )
 UPDATE events_event e
-   SET next_attempt_at = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds + %(margin)s)),
-       claimed_until = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds + %(margin)s))
-  FROM picked, endpoints_endpoint ep
- WHERE e.id = picked.id AND ep.id = e.endpoint_id
+   SET next_attempt_at = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds * c.rounds + %(margin)s)),
+       claimed_until = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds * c.rounds + %(margin)s))
+  FROM counted c, endpoints_endpoint ep
+ WHERE e.id = c.id AND ep.id = e.endpoint_id
 RETURNING {_COLUMNS}
 """
 
@@ -138,11 +169,14 @@ def _claim_postgres(now: datetime, limit: int, room: Room, after: int) -> list[E
         "now": now,
         "pending": [str(status) for status in PENDING],
         "per_endpoint": room.per_endpoint,
+        "fast": sorted(room.fast),
+        "rounds_ahead": ROUNDS_AHEAD,
         "busy_ids": [pk for pk, _ in busy],
         "busy_counts": [n for _, n in busy],
         "limit": limit,
         "lease": settings.DELIVERY_LEASE_SECONDS,
         "margin": LEASE_MARGIN_SECONDS,
+        "cap": room.cap or room.per_endpoint,
     }
     with transaction.atomic():
         return list(Event.objects.raw(_CLAIM_SQL, params))
@@ -161,6 +195,7 @@ def _claim_portable(now: datetime, limit: int, room: Room) -> list[Event]:
                 count += 1
         timeouts = dict(Endpoint.objects.filter(pk__in=taken).values_list("pk", "timeout_seconds"))
         for endpoint_pk, pks in taken.items():
-            until = now + timedelta(seconds=lease_seconds(timeouts[endpoint_pk]))
+            rounds = room.rounds(endpoint_pk, len(pks))
+            until = now + timedelta(seconds=lease_seconds(timeouts[endpoint_pk], rounds))
             Event.objects.filter(pk__in=pks).update(next_attempt_at=until, claimed_until=until)
         return list(Event.objects.filter(pk__in=[pk for pks in taken.values() for pk in pks]))

@@ -5,8 +5,10 @@ One driver thread owns the database side: it claims due events in batches
 once over pooled connections (`outbound`), and records finished attempts in
 batches (`recording`) as they come back, so a slow destination never holds
 up a batch of fast ones. Each endpoint has at most
-DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT attempts in flight per process and the
-process at most DELIVERY_CONCURRENCY; claims take only what fits.
+DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT requests open per process; claims take
+that many of each endpoint, ROUNDS_AHEAD times that of an endpoint whose
+last answers came fast (so sending goes on while the driver records and
+claims), and at most DELIVERY_CONCURRENCY in all.
 
 Celery tasks wake the driver when events become due (ingest, replay,
 resume) and beat's sweeper wakes it as a safety net; between wake-ups it
@@ -16,12 +18,14 @@ due again once their lease runs out.
 """
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection
@@ -30,11 +34,15 @@ from django.utils import timezone
 from deliveries import forwarding, outbound
 from deliveries.claims import Room, claim_due, claim_one, claim_replay
 from deliveries.health import HealthRefresher
-from deliveries.models import DeliveryAttempt
+from deliveries.models import DeliveryAttempt, Outcome
 from deliveries.recording import Sent, record_attempts
 from events.models import Event
 
 log = logging.getLogger(__name__)
+
+# An endpoint answering within this is claimed several rounds ahead (claims).
+FAST_ANSWER_MS = 1000
+FAST_MEMORY_SECONDS = 10.0
 
 
 @dataclass
@@ -43,7 +51,7 @@ class Pending:
 
     event: Event
     request: outbound.Request
-    started_at: object
+    started_at: datetime  # set again when a slot opens and the request goes out
 
     def sent(self, response: outbound.Response) -> Sent:
         return Sent(self.event, self.request.url, self.request.headers, self.started_at, response)
@@ -113,11 +121,17 @@ class Engine:
         self._signal = threading.Event()
         self._stopping = threading.Event()
         self._finished: queue.SimpleQueue[Sent] = queue.SimpleQueue()
-        self._busy: Counter[int] = Counter()  # endpoint pk -> attempts in flight here
+        self._busy: Counter[int] = Counter()  # endpoint pk -> claimed here, not yet recorded
         self._in_flight = 0
         self._cursor = 0  # claims start after this endpoint pk, so every endpoint gets a turn
+        # Endpoint pk -> when its last attempt was answered within FAST_ANSWER_MS.
+        self._fast: dict[int, float] = {}
         self._health = HealthRefresher(health_interval)
         self._tasks: set[asyncio.Task] = set()
+        # Sender loop only: endpoint pk -> its cap on open requests, and how
+        # many of its attempts hold or wait for the gate (to drop idle gates).
+        self._gates: dict[int, asyncio.Semaphore] = {}
+        self._queued: Counter[int] = Counter()
         self._loop = asyncio.new_event_loop()
         self._session: outbound.aiohttp.ClientSession | None = None
         self._driver = threading.Thread(target=self._drive, name="forwarding-driver", daemon=True)
@@ -138,6 +152,9 @@ class Engine:
         self._stopping.set()
         self._signal.set()
         self._driver.join(grace)
+        if self._session is not None:
+            with contextlib.suppress(Exception):  # shutting down: only the warning is avoided
+                asyncio.run_coroutine_threadsafe(self._session.close(), self._loop).result(2)
 
     def _drive(self) -> None:
         while not (self._stopping.is_set() and self._in_flight == 0):
@@ -162,6 +179,14 @@ class Engine:
                 self._busy[sent.event.endpoint_id] -= 1
                 self._in_flight -= 1
             self._busy += Counter()  # drops endpoints with nothing in flight
+        now = time.monotonic()
+        for sent in finished:
+            answered = sent.response.outcome in (Outcome.SUCCESS, Outcome.HTTP_ERROR)
+            if answered and sent.response.duration_ms < FAST_ANSWER_MS:
+                self._fast[sent.event.endpoint_id] = now
+            else:
+                self._fast.pop(sent.event.endpoint_id, None)
+        self._fast = {pk: at for pk, at in self._fast.items() if now - at < FAST_MEMORY_SECONDS}
         self._health.touch([sent.event.endpoint for sent in finished])
         self._health.refresh_due()
         if not self._stopping.is_set():
@@ -180,11 +205,13 @@ class Engine:
         if free <= 0:
             return
         now = timezone.now()
-        events = claim_due(now, free, Room(self.per_endpoint, self._busy), after=self._cursor)
+        room = Room(self.per_endpoint, self._busy, cap=self.per_endpoint, fast=frozenset(self._fast))
+        events = claim_due(now, free, room, after=self._cursor)
         if len(events) < free and self._cursor:
             # Every endpoint after the cursor had its turn: wrap around.
             busy = self._busy + Counter(event.endpoint_id for event in events)
-            events += claim_due(now, free - len(events), Room(self.per_endpoint, busy), after=0)
+            room = Room(self.per_endpoint, busy, cap=self.per_endpoint, fast=frozenset(self._fast))
+            events += claim_due(now, free - len(events), room, after=0)
             self._cursor = 0
         elif len(events) == free:
             self._cursor = max(event.endpoint_id for event in events)
@@ -204,7 +231,17 @@ class Engine:
 
     async def _send(self, pending: Pending) -> None:
         assert self._session is not None
-        response = await outbound.send_async(self._session, pending.request)
+        endpoint_pk = pending.event.endpoint_id
+        gate = self._gates.setdefault(endpoint_pk, asyncio.Semaphore(self.per_endpoint))
+        self._queued[endpoint_pk] += 1
+        try:
+            async with gate:
+                pending.started_at = timezone.now()
+                response = await outbound.send_async(self._session, pending.request)
+        finally:
+            self._queued[endpoint_pk] -= 1
+            if not self._queued[endpoint_pk]:
+                del self._queued[endpoint_pk], self._gates[endpoint_pk]
         self._finished.put(pending.sent(response))
         self._signal.set()
 

@@ -78,22 +78,38 @@ def _wake_up_health(endpoints: list[Endpoint]) -> None:
 
 
 class AfterCommit:
-    """Collects the stored events of a moment and announces them together."""
+    """Collects the stored events of a moment and announces them together.
+
+    One drain task at a time, so announcements leave in commit order; a
+    request only appends to a list (a task and a future per request cost
+    more than the announcement itself).
+    """
+
+    MAX_BATCH = 1000
 
     def __init__(self) -> None:
-        self._batcher = Batcher(self._announce, max_batch=1000)
-
-    async def _announce(self, stored: list[Stored]) -> list[None]:
-        try:
-            await _after_commit(stored)
-        except Exception:  # the events are stored; the sweeper still forwards them
-            log.exception("announcing %d stored events failed", len(stored))
-        return [None] * len(stored)
+        self._pending: list[Stored] = []
+        self._draining = False
 
     def add(self, stored: Stored) -> None:
-        task = asyncio.create_task(self._batcher.submit(stored))
-        _background.add(task)
-        task.add_done_callback(_background.discard)
+        self._pending.append(stored)
+        if not self._draining:
+            self._draining = True
+            task = asyncio.create_task(self._drain())
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self.MAX_BATCH]
+                del self._pending[: self.MAX_BATCH]
+                try:
+                    await _after_commit(batch)
+                except Exception:  # the events are stored; the sweeper still forwards them
+                    log.exception("announcing %d stored events failed", len(batch))
+        finally:
+            self._draining = False
 
 
 _after: AfterCommit | None = None

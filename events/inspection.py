@@ -26,7 +26,7 @@ TYPE_HEADERS = ("x-github-event", "x-shopify-topic", "x-event-key")
 TYPE_FIELDS = ("type", "event", "topic")
 DELIVERY_ID_HEADERS = ("webhook-id", "x-github-delivery", "x-shopify-webhook-id", "paypal-transmission-id")
 
-# The columns inspection adds to ingest's INSERT, in `row` order.
+# The columns inspection adds to ingest's INSERT.
 EVENT_FIELDS = ("event_type", "sha256", "signature", "duplicate_of", "handshake", "search_text")
 ENDPOINT_FIELDS = {
     "verification_scheme", "verification_mode", "verification_secret_encrypted", "verification_options",
@@ -39,11 +39,6 @@ class Inspection:
     answer: Answer | None = None  # ingest answers this instead of its usual answer
     forwards: bool = True
     dedup_key: str = ""
-
-
-def row(event: Event) -> tuple:
-    signature = json.dumps(event.signature) if event.signature is not None else None
-    return (event.event_type, event.sha256, signature, event.duplicate_of, event.handshake, event.search_text)
 
 
 def parse_json(body: bytes) -> Any:

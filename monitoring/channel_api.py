@@ -15,7 +15,7 @@ from deliveries.ssrf import check_url
 from endpoints.models import Endpoint
 from monitoring.channels import Channel, ChannelKind, Notification
 from monitoring.models import AlertType
-from monitoring.notify import send_test
+from monitoring.notify import apprise_refusal, send_test
 
 MAX_COOLDOWN = 7 * 86400
 MAX_SCOPE = 200
@@ -71,6 +71,11 @@ class ChannelSerializer(serializers.ModelSerializer):
                 EmailValidator()(target)
             except DjangoValidationError:
                 raise serializers.ValidationError({"target": ["An email channel's target is an email address."]}) from None
+            return
+        if kind == ChannelKind.APPRISE:
+            reason = apprise_refusal(target)
+            if reason:
+                raise serializers.ValidationError({"target": [f"Target refused: {reason}."]})
             return
         reason = check_url(target)
         if reason:

@@ -22,6 +22,7 @@ class ChannelKind(models.TextChoices):
     EMAIL = "email"
     SLACK = "slack"
     WEBHOOK = "webhook"
+    APPRISE = "apprise"
 
 
 def new_channel_id() -> str:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from deliveries import outbound
 from deliveries.models import Outcome
+from deliveries.ssrf import BlockedDestination, resolve_checked
 from monitoring.channels import Channel, ChannelKind, Notification
 from monitoring.models import Alert, AlertState
 
@@ -85,10 +86,50 @@ def send_email(channel: Channel, notification: Notification) -> Sent:
     return Sent(True)
 
 
+def apprise_refusal(target: str) -> str | None:
+    """Why an Apprise URL may not be used, or None.
+
+    Apprise opens its own sockets, so the host it will contact is checked
+    here, before the URL is handed over (on save and before every send).
+    Services on a fixed public API (Telegram, Teams, …) name no host of
+    their own: what stands in the host part does not resolve, and passes.
+    """
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(target, suppress_exceptions=True)
+    if plugin is None:
+        return "not an Apprise URL Apprise knows"
+    host = getattr(plugin, "host", None)
+    if not host:
+        return None
+    try:
+        resolve_checked(host, getattr(plugin, "port", None) or 443)
+    except BlockedDestination as exc:
+        return str(exc)
+    except (OSError, UnicodeError):
+        return None
+    return None
+
+
+def send_apprise(channel: Channel, notification: Notification) -> Sent:
+    import apprise
+
+    target = channel.target
+    refusal = apprise_refusal(target)
+    if refusal:
+        return Sent(False, error=f"refused: {refusal}")
+    notifier = apprise.Apprise()
+    notifier.add(target)
+    if notifier.notify(title=subject(notification.alert, notification.kind), body=text(notification.alert, notification.kind)):
+        return Sent(True)
+    return Sent(False, error="Apprise could not deliver the notification (its log has the service's answer)")
+
+
 SENDERS = {
     ChannelKind.EMAIL: send_email,
     ChannelKind.SLACK: send_slack,
     ChannelKind.WEBHOOK: send_webhook,
+    ChannelKind.APPRISE: send_apprise,
 }
 
 

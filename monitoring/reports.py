@@ -203,13 +203,102 @@ def _tally(reports: list[Report], endpoints: dict[str, Endpoint]) -> counters.Ta
     return tally
 
 
+# --- PostgreSQL, from the event loop ------------------------------------------
+
+_REPORT_FIELDS = (
+    "endpoint_id", "received_at", "kind", "succeeded", "event_ref", "event_id", "processing_time_ms",
+    "error_message", "error_type", "metric_type", "value", "tags", "measured_at", "extra",
+)
+_INSERT_SQL = (
+    f"INSERT INTO {Report._meta.db_table} ({', '.join(_REPORT_FIELDS)}) "
+    f"VALUES ({', '.join('%s' for _ in _REPORT_FIELDS)})"
+)
+_ENDPOINT_FIELDS = ("id", "report_token", "monitoring")
+_ENDPOINT_SQL = f"SELECT id, report_token, monitoring FROM {Endpoint._meta.db_table} WHERE report_token = ANY(%s)"
+_EVENT_SQL = f"SELECT public_id, id FROM {Event._meta.db_table} WHERE public_id = ANY(%s) AND endpoint_id = ANY(%s)"
+
+
+def _row(report: Report) -> tuple:
+    return (
+        report.endpoint_id, report.received_at, report.kind, report.succeeded, report.event_ref, report.event_id,
+        report.processing_time_ms, report.error_message, report.error_type, report.metric_type, report.value,
+        json.dumps(report.tags), report.measured_at, json.dumps(report.extra),
+    )
+
+
+class PostgresReports:
+    """Like ingest's PostgresStore: a small psycopg async pool owned by this
+    process's event loop, no thread hop and no ORM on the way (the report
+    path measured ~1,250 req/s through the ORM on an executor thread)."""
+
+    def __init__(self) -> None:
+        self._pool = None
+
+    async def _connection_pool(self):
+        from psycopg.conninfo import make_conninfo
+        from psycopg_pool import AsyncConnectionPool
+
+        if self._pool is None:
+            db = settings.DATABASES["default"]
+            options = db.get("OPTIONS", {})
+            conninfo = make_conninfo(
+                "", dbname=db["NAME"], user=db["USER"] or None, password=db["PASSWORD"] or None,
+                host=db["HOST"] or None, port=db["PORT"] or None, connect_timeout=5,
+                application_name=options.get("application_name", "hookline"),
+            )
+            pool = AsyncConnectionPool(
+                conninfo, min_size=1, max_size=2, open=False, timeout=options.get("pool", {}).get("timeout", 10)
+            )
+            await pool.open()
+            self._pool = pool
+        return self._pool
+
+    async def __call__(self, submissions: list[Submission]) -> list[str]:
+        import psycopg
+
+        try:
+            return await self._store_once(submissions)
+        except psycopg.DataError as exc:  # see store(): one bad row must not fail its batch
+            if len(submissions) == 1:
+                return [str(exc).splitlines()[0]]
+            return [(await self([submission]))[0] for submission in submissions]
+
+    async def _store_once(self, submissions: list[Submission]) -> list[str]:
+        pool = await self._connection_pool()
+        async with pool.connection() as conn:  # one transaction, committed on leaving
+            cursor = await conn.execute(_ENDPOINT_SQL, [list({s.token for s in submissions})])
+            endpoints = {
+                row[1]: Endpoint.from_db("default", _ENDPOINT_FIELDS, row) for row in await cursor.fetchall()
+            }
+            reports = [
+                Report(endpoint=endpoints[s.token], received_at=s.received_at, **row)
+                for s in submissions if s.token in endpoints
+                for row in s.rows
+            ]
+            ours = list({r.event_ref for r in reports if r.event_ref.startswith("evt_")})
+            if ours:
+                found = await conn.execute(_EVENT_SQL, [ours, [e.pk for e in endpoints.values()]])
+                events = dict(await found.fetchall())
+                for report in reports:
+                    report.event_id = events.get(report.event_ref)
+            if reports:
+                async with conn.cursor() as insert:
+                    await insert.executemany(_INSERT_SQL, [_row(report) for report in reports])
+        await counters.send_async(_tally(reports, endpoints))
+        return [STORED if s.token in endpoints else UNKNOWN for s in submissions]
+
+
 _batcher: Batcher[Submission, str] | None = None
 
 
 def batcher() -> Batcher[Submission, str]:
     global _batcher
     if _batcher is None:
-        _batcher = Batcher(sync_to_async(store, thread_sensitive=False), max_inflight=2)
+        if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+            flush = PostgresReports()
+        else:
+            flush = sync_to_async(store, thread_sensitive=False)
+        _batcher = Batcher(flush, max_inflight=2)
     return _batcher
 
 

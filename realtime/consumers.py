@@ -41,6 +41,11 @@ CLOSE_TOO_MANY = 4029
 
 MAX_FRAME_BYTES = 64 * 1024
 WILDCARD = "*"
+# Channel-layer types forwarded to the client as they are.
+FORWARDED = frozenset({
+    "event.received", "event.retrying", "event.delivered", "event.failed", "endpoint.status",
+    "alert.opened", "alert.resolved", "replay.progress",
+})
 # How long a replayed message's key waits for its live copy. A live copy
 # trails its database commit by at most the publisher's send timeout (5 s).
 REPLAY_DEDUPE_SECONDS = 30.0
@@ -79,8 +84,13 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         self.replayed: dict[tuple, float] = {}  # message key -> forget-after (loop time)
         self.last_heard = 0.0
         self.tasks: list[asyncio.Task] = []
+        self.attached = False  # the layer offers group messages to _offered
+        self.dispatching = False
+        self.queued = 0  # group messages the layer queued for dispatch
 
     async def dispatch(self, message: dict) -> None:
+        if self.attached and self.queued and not message["type"].startswith("websocket."):
+            self.queued -= 1
         # Channels' own dispatch hops to the database thread before every
         # message to close stale connections: one hop per forwarded event per
         # socket, through a single thread. Every ORM call here already runs in
@@ -90,11 +100,35 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
             # A type some newer publisher sends: never worth dropping the socket.
             log.warning("no handler for channel-layer message %r", message["type"])
             return
-        await handler(message)
+        self.dispatching = True
+        try:
+            await handler(message)
+        finally:
+            self.dispatching = False
+
+    def _offered(self, message: dict) -> bool:
+        """The layer offers each group message here first (realtime/layer.py).
+
+        A message to forward goes to the outbox at once when the consumer is
+        idle, nothing is queued ahead of it and the socket has sent what it
+        had; otherwise it waits its turn in the queue, so order and "one
+        message at a time" hold as with Channels' own dispatch (a subscribe's
+        replay, a revocation, a join), and a burst reaches the outbox at the
+        pace the socket drains it, as before.
+        """
+        if self.dispatching or self.queued or len(self.outbox) or message["type"] not in FORWARDED:
+            self.queued += 1
+            return False
+        self._forward(message)
+        return True
 
     # Connection lifecycle
 
     async def connect(self) -> None:
+        attach = getattr(self.channel_layer, "attach", None)
+        if attach is not None:
+            attach(self.channel_name, self._offered)
+            self.attached = True
         principal = await authenticate(self.scope)
         if principal is None:
             await self._refuse(CLOSE_UNAUTHORIZED)
@@ -131,6 +165,8 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.attached:
+            self.channel_layer.detach(self.channel_name)
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.holds_slot:
@@ -269,39 +305,40 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     # Channel-layer messages for the client: queue the envelope as it is.
 
     async def event_received(self, event: dict) -> None:
-        self._forward(event["message"])
+        self._forward(event)
 
     async def event_retrying(self, event: dict) -> None:
-        self._forward(event["message"])
+        self._forward(event)
 
     async def event_delivered(self, event: dict) -> None:
-        self._forward(event["message"])
+        self._forward(event)
 
     async def event_failed(self, event: dict) -> None:
-        self._forward(event["message"])
+        self._forward(event)
 
     async def endpoint_status(self, event: dict) -> None:
-        self._forward(event["message"])
+        self._forward(event)
 
     async def alert_opened(self, event: dict) -> None:
-        self._forward(event["message"])
+        self._forward(event)
 
     async def alert_resolved(self, event: dict) -> None:
-        self._forward(event["message"])
+        self._forward(event)
 
     async def replay_progress(self, event: dict) -> None:
-        self._forward(event["message"])
+        self._forward(event)
 
-    def _forward(self, message: dict[str, Any]) -> None:
+    def _forward(self, event: dict[str, Any]) -> None:
         if self.closing:
             return
+        message = event["message"]
         # A message already in this socket's queue when it left the group.
         if (message.get("data") or {}).get("endpoint") not in self.joined:
             return
         key = replay.message_key(message)
         if key is not None and self.replayed.pop(key, None) is not None:
             return
-        self.outbox.put(message)
+        self.outbox.put(message, event.get("text"))
 
     # Internal channel-layer messages (realtime.internal): acted on, never sent.
 
@@ -335,11 +372,11 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def _send_loop(self) -> None:
         while True:
-            message = await self.outbox.get()
+            message, text = await self.outbox.get()
             if self.closing:
                 return
             try:
-                await self.send_json(message)
+                await self.send(text_data=text if text is not None else json.dumps(message))
             except OSError:
                 # The client went away mid-send (servers raise an OSError
                 # subclass for that): the disconnect handler cleans up.

@@ -13,10 +13,12 @@ from typing import Any
 from realtime.envelope import envelope
 
 Message = dict[str, Any]
+# A message and its JSON text when the publisher encoded it already.
+Item = tuple[Message, str | None]
 
 
-def _is_control(message: Message) -> bool:
-    return message["channel"] == "control"
+def _is_control(item: Item) -> bool:
+    return item[0]["channel"] == "control"
 
 
 class Outbox:
@@ -31,7 +33,7 @@ class Outbox:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._items: deque[Message] = deque()
+        self._items: deque[Item] = deque()
         self._data = 0  # data messages in _items
         self._dropped = 0
         self._ready = asyncio.Event()
@@ -39,15 +41,16 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._items)
 
-    def put(self, message: Message) -> None:
-        if _is_control(message):
+    def put(self, message: Message, text: str | None = None) -> None:
+        item = (message, text)
+        if _is_control(item):
             if len(self._items) >= 2 * self._size:
                 return
         else:
             if self._data >= self._size:
                 self._drop_oldest_data()
             self._data += 1
-        self._items.append(message)
+        self._items.append(item)
         self._ready.set()
 
     def note_dropped(self, count: int) -> None:
@@ -64,16 +67,16 @@ class Outbox:
                 self._dropped += 1
                 return
 
-    async def get(self) -> Message:
+    async def get(self) -> Item:
         """The next message; one `dropped` notice once the queue has drained."""
         while True:
             if self._items:
-                message = self._items.popleft()
-                if not _is_control(message):
+                item = self._items.popleft()
+                if not _is_control(item):
                     self._data -= 1
-                return message
+                return item
             if self._dropped:
                 count, self._dropped = self._dropped, 0
-                return envelope("dropped", count=count)
+                return envelope("dropped", count=count), None
             self._ready.clear()
             await self._ready.wait()

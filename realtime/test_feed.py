@@ -110,7 +110,7 @@ class TestFeedConsumer(AsyncJsonWebsocketConsumer):
 
     async def _send_loop(self) -> None:
         while True:
-            message = await self.outbox.get()
+            message, _ = await self.outbox.get()
             if self.closing:
                 return
             try:

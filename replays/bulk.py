@@ -43,6 +43,17 @@ def claim(job_id: int) -> BulkReplay | None:
     return BulkReplay.objects.select_related("endpoint").get(pk=job_id)
 
 
+def stalled_job_ids(grace: timedelta = timedelta(seconds=60)) -> list[int]:
+    """Running jobs no task holds: their worker died (the lease ran out), or
+    their start message was lost (never claimed, older than `grace`)."""
+    now = timezone.now()
+    never_started = Q(claimed_until__isnull=True, created_at__lt=now - grace)
+    return list(
+        BulkReplay.objects.filter(never_started | Q(claimed_until__lt=now), state=ReplayState.RUNNING)
+        .values_list("pk", flat=True)
+    )
+
+
 def replay_one(event_pk: int) -> bool:
     """A new round for one event and its first attempt; whether it was delivered."""
     try:

@@ -15,6 +15,15 @@ def run_bulk_replay(job_id: int) -> None:
     bulk.run(job_id)
 
 
+@shared_task(ignore_result=True)
+def resume_stalled_replays() -> int:
+    """Beat, every minute: the database, not the broker, says what is running."""
+    job_ids = bulk.stalled_job_ids()
+    for job_id in job_ids:
+        run_bulk_replay.delay(job_id)
+    return len(job_ids)
+
+
 def start_bulk_replay(owner, endpoint, filters: dict) -> BulkReplay:
     """Count the matching events and start the job once the caller commits."""
     with transaction.atomic():

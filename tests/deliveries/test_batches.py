@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from deliveries import outbound
-from deliveries.claims import LEASE_MARGIN_SECONDS, Room, claim_due
+from deliveries.claims import LEASE_MARGIN_SECONDS, ROUNDS_AHEAD, Room, claim_due
 from deliveries.engine import deliver_due
 from deliveries.health import HealthRefresher
 from deliveries.models import DeliveryAttempt, Outcome
@@ -54,6 +54,15 @@ def test_a_claim_leaves_out_what_is_already_in_flight(alice):
     assert [e.endpoint_id for e in claimed] == [busy.pk, busy.pk]
 
 
+def test_an_endpoint_that_answers_fast_is_claimed_several_rounds_ahead(alice):
+    fast, slow = endpoint_of(alice, "Fast"), endpoint_of(alice, "Slow")
+    due_events(fast, 100)
+    due_events(slow, 100)
+    claimed = claim_due(timezone.now(), 200, Room(per_endpoint=10, busy={}, cap=10, fast=frozenset({fast.pk})))
+    taken = {e.pk: sum(1 for c in claimed if c.endpoint_id == e.pk) for e in (fast, slow)}
+    assert taken == {fast.pk: 10 * ROUNDS_AHEAD, slow.pk: 10}
+
+
 def test_claims_start_after_the_cursor_so_every_endpoint_gets_a_turn(alice):
     first, second = endpoint_of(alice, "First"), endpoint_of(alice, "Second")
     due_events(first, 5)
@@ -67,8 +76,19 @@ def test_the_lease_outlasts_the_longest_possible_attempt(alice, settings):
     slow = endpoint_of(alice, "Slow", timeout_seconds=30)
     due_events(slow, 1)
     now = timezone.now()
-    [event] = claim_due(now, 10, Room(per_endpoint=10, busy={}))
+    [event] = claim_due(now, 10, Room(per_endpoint=40, busy={}, cap=10))
     assert event.claimed_until == event.next_attempt_at == now + timedelta(seconds=30 + LEASE_MARGIN_SECONDS)
+
+
+def test_events_claimed_behind_a_full_round_get_a_lease_for_their_wait(alice, settings):
+    settings.DELIVERY_LEASE_SECONDS = 6
+    slow = endpoint_of(alice, "Slow", timeout_seconds=30)
+    due_events(slow, 25)
+    now = timezone.now()
+    # 5 already held here and 25 more: three rounds of ten requests at most.
+    claimed = claim_due(now, 40, Room(per_endpoint=40, busy={slow.pk: 5}, cap=10))
+    assert len(claimed) == 25
+    assert {e.claimed_until for e in claimed} == {now + timedelta(seconds=3 * 30 + LEASE_MARGIN_SECONDS)}
 
 
 def sent(event: Event, outcome: str = Outcome.SUCCESS) -> Sent:

@@ -115,3 +115,32 @@ def test_an_email_test_goes_through_djangos_mail_framework(alice_api, mailoutbox
     assert alice_api.post(f"/api/v1/channels/{channel['id']}/test/").json()["state"] == "sent"
     assert [m.to for m in mailoutbox] == [["ops@example.test"]]
     assert mailoutbox[0].subject == "Hookline test notification"
+
+
+def test_an_apprise_channel_reaches_a_json_service_through_its_url(alice_api, receiver) -> None:
+    target = receiver.url.replace("http://", "json://") + "/notify"
+    channel = create(alice_api, kind="apprise", target=target).json()
+    outcome = alice_api.post(f"/api/v1/channels/{channel['id']}/test/").json()
+    assert outcome["state"] == "sent", outcome
+    request = receiver.wait_for(1)[0]
+    assert request.path == "/notify"
+    assert b"this channel works" in request.body
+
+
+def test_an_apprise_url_apprise_does_not_know_is_a_400(alice_api) -> None:
+    answer = create(alice_api, kind="apprise", target="carrier-pigeon://coop/7")
+    assert answer.status_code == 400
+    assert "not an Apprise URL" in str(answer.json()["detail"])
+
+
+def test_an_apprise_url_to_a_private_host_is_refused_and_never_sent(alice_api, alice, receiver, settings) -> None:
+    settings.ALLOW_PRIVATE_DESTINATIONS = False
+    target = receiver.url.replace("http://", "json://")
+    assert create(alice_api, kind="apprise", target=target).status_code == 400
+    stale = Channel(owner=alice, kind="apprise")  # saved back when private hosts were allowed
+    stale.target = target
+    stale.save()
+    outcome = alice_api.post(f"/api/v1/channels/{stale.public_id}/test/").json()
+    assert outcome["state"] == "failed"
+    assert "private or loopback" in outcome["error"]
+    assert receiver.requests == []

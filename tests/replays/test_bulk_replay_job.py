@@ -13,6 +13,7 @@ from deliveries.models import DeliveryAttempt
 from endpoints.models import Endpoint
 from events.models import Event, EventStatus
 from replays.models import BulkReplay, ReplayState
+from replays.tasks import resume_stalled_replays
 from tests.support.processes import wait_until
 from tests.support.receiver import Reply
 
@@ -124,3 +125,29 @@ def test_progress_streams_at_most_four_a_second_then_the_final_state(
     # for delivery jitter); only the final one may follow sooner.
     running = [at for at, m in seen if m["data"]["state"] == "running"]
     assert all(later - earlier >= 0.2 for earlier, later in zip(running, running[1:]))
+
+
+def test_a_job_whose_start_was_lost_is_resumed_from_the_database(worker, alice, endpoint, receiver) -> None:
+    failed_events(endpoint, 3)
+    # As if Redis lost the start message: a running job no task ever claimed.
+    job = BulkReplay.objects.create(
+        owner=alice, endpoint=endpoint, total=3, created_at=timezone.now() - timedelta(minutes=5)
+    )
+    fresh = BulkReplay.objects.create(owner=alice, endpoint=endpoint, total=3)
+    assert resume_stalled_replays() == 1  # the fresh one may still be on its way
+    done = wait_until(lambda: finished(job.public_id), timeout=60, message="the resumed job's end")
+    assert (done.state, done.done, done.failed) == (ReplayState.DONE, 3, 0)
+    assert len(receiver.requests) == 3
+    assert BulkReplay.objects.get(pk=fresh.pk).claimed_until is None
+
+
+def test_a_job_whose_worker_died_is_resumed_after_its_lease(worker, alice, endpoint, receiver) -> None:
+    failed_events(endpoint, 2)
+    job = BulkReplay.objects.create(
+        owner=alice, endpoint=endpoint, total=2, claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    held_elsewhere = timezone.now() + timedelta(minutes=1)
+    BulkReplay.objects.create(owner=alice, endpoint=endpoint, total=2, claimed_until=held_elsewhere)
+    assert resume_stalled_replays() == 1
+    done = wait_until(lambda: finished(job.public_id), timeout=60, message="the resumed job's end")
+    assert (done.state, done.done) == (ReplayState.DONE, 2)
