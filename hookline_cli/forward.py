@@ -17,6 +17,10 @@ HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
     "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
 }
+# The server's loop guard: every forward adds one, and a Hookline ingest
+# refuses a request past its limit, so a target that is itself a Hookline
+# ingest URL cannot make the CLI and the server forward to each other forever.
+HOPS_HEADER = "x-hookline-hops"
 TIMEOUT_SECONDS = 30
 # Kept as they are in a path or query; "%" too, so the sender's escapes survive.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
@@ -55,6 +59,20 @@ def url_for(base: str, path: str, query: str) -> str:
     return (full or "/") + ("?" + "&".join(queries) if queries else "")
 
 
+def hops_of(headers: list[list[str]]) -> int:
+    hops = 0
+    for name, value in headers:
+        if name.lower() == HOPS_HEADER and value.isascii() and value.isdigit():
+            hops = max(hops, int(value[:6]))
+    return hops
+
+
+def outgoing_headers(headers: list[list[str]]) -> list[tuple[str, str]]:
+    """The sender's headers in order, less hop-by-hop ones, with the hop count raised by one."""
+    kept = [(name, value) for name, value in headers if name.lower() not in HOP_BY_HOP | {HOPS_HEADER}]
+    return [*kept, (HOPS_HEADER, str(hops_of(headers) + 1))]
+
+
 @dataclass
 class Outcome:
     status: int | None
@@ -72,9 +90,8 @@ def forward(request: Request, base: str) -> Outcome:
             request.method, url_for(base, request.path, request.query), skip_host=True, skip_accept_encoding=True
         )
         connection.putheader("Host", parts.netloc)
-        for name, value in request.headers:
-            if name.lower() not in HOP_BY_HOP:
-                connection.putheader(name, value.encode("latin-1", "replace"))
+        for name, value in outgoing_headers(request.headers):
+            connection.putheader(name, value.encode("latin-1", "replace"))
         connection.putheader("Content-Length", str(len(request.body)))
         connection.endheaders(request.body)
         response = connection.getresponse()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hookline_cli.forward import Route, target_for, url_for
+from hookline_cli.forward import Route, outgoing_headers, target_for, url_for
 
 
 def test_the_first_matching_route_wins_else_forward_to() -> None:
@@ -31,3 +31,12 @@ def test_the_sub_path_and_query_follow_the_target_path() -> None:
     assert url_for("http://localhost:3000/hooks/", "", "") == "/hooks/"
     assert url_for("http://localhost:3000", "", "") == "/"
     assert url_for("http://localhost:3000/h?k=v", "a%2Fb", "z=1") == "/h/a%2Fb?k=v&z=1"
+
+
+def test_it_raises_the_hop_count_so_a_loop_through_an_ingest_url_stops() -> None:
+    sent = [["X-Repeat", "one"], ["X-Hookline-Hops", "3"], ["Connection", "keep-alive"], ["X-Repeat", "two"]]
+    assert outgoing_headers(sent) == [("X-Repeat", "one"), ("X-Repeat", "two"), ("x-hookline-hops", "4")]
+
+
+def test_a_request_without_hops_leaves_with_one() -> None:
+    assert outgoing_headers([["Content-Type", "text/plain"]]) == [("Content-Type", "text/plain"), ("x-hookline-hops", "1")]
