@@ -1,6 +1,7 @@
 """ASGI entry point: `/in/` and `/m/` go straight to the lean ingest and
 report callables, the rest of HTTP to Django, WebSockets to Channels."""
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -44,3 +45,9 @@ async def websocket_router(scope, receive, send) -> None:
 
 
 application = ProtocolTypeRouter({"http": http_router, "websocket": websocket_router})
+
+
+# Everything imported so far lives as long as the process: move it out of the
+# collector's reach, so the full collections that per-request garbage
+# triggers no longer walk Django's whole object graph.
+gc.freeze()
