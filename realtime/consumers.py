@@ -343,8 +343,14 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
     # Internal channel-layer messages (realtime.internal): acted on, never sent.
 
     async def endpoint_created(self, event: dict) -> None:
-        if self.wildcard and not self.closing:
-            await self._join(event["message"]["endpoint"])
+        endpoint_id = event["message"]["endpoint"]
+        if not self.wildcard or self.closing or endpoint_id in self.joined:
+            return
+        await self._join(endpoint_id)
+        # Its first webhooks may have been stored and published before the
+        # join: send what the database has, and let the replay dedupe drop
+        # the live copies of anything published after the join.
+        await self._replay([endpoint_id], replay.FROM_THE_START)
 
     async def endpoint_deleted(self, event: dict) -> None:
         endpoint_id = event["message"]["endpoint"]

@@ -8,7 +8,7 @@ replay already sent.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -26,6 +26,10 @@ Message = dict[str, Any]
 class Cursor:
     received_at: datetime
     pk: int
+
+
+# Before any event: a replay from here sends an endpoint's whole history.
+FROM_THE_START = Cursor(datetime(1970, 1, 1, tzinfo=timezone.utc), 0)
 
 
 @dataclass

@@ -73,3 +73,23 @@ def test_a_hanging_destination_does_not_starve_the_others(server, worker, alice,
         wait_until(lambda: status_of(quick) == EventStatus.DELIVERED, message="fast delivery")
         # The fast endpoint's event went through while all three slow ones were still in flight.
         assert not DeliveryAttempt.objects.filter(event__public_id__in=stuck).exists()
+
+
+def test_two_worker_processes_racing_for_the_same_due_events_send_each_once(server, worker, stack, alice, receiver):
+    # Black box: N events in, exactly N requests at the destination, one per webhook-id.
+    rival = stack.start_rival_worker()
+    first_log_start = len(stack.worker.log())
+    try:
+        receiver.script(Reply(status=200, delay=0.05))
+        endpoint = Endpoint.objects.create(owner=alice, name="Race", destination_url=receiver.url)
+        sent = [post(server, endpoint, body=f'{{"n": {n}}}'.encode()) for n in range(60)]
+        wait_until(
+            lambda: Event.objects.filter(public_id__in=sent, status=EventStatus.DELIVERED).count() == len(sent),
+            timeout=60, message="every event delivered",
+        )
+        ids = [request.header("webhook-id") for request in receiver.requests]
+        assert sorted(ids) == sorted(sent)
+        # Both processes really took part in the race.
+        assert "received" in stack.worker.log()[first_log_start:] and "received" in rival.log()
+    finally:
+        rival.stop()

@@ -1,12 +1,19 @@
 """At most WS_MAX_CONNECTIONS_PER_USER sockets per user, counted in Redis across processes."""
 
+import asyncio
+import json
 import time
 
+import psutil
 import pytest
 from asgiref.sync import sync_to_async
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
 
+from endpoints.models import ApiKey
 from realtime.connections import slot_key
 from tests.realtime.support import expect_close, subscribe
+from tests.support.processes import wait_until
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -48,3 +55,46 @@ async def test_a_slot_held_elsewhere_counts(sockets, settings, alice, alice_toke
     # A live socket of another process, refreshed a moment ago.
     await sync_to_async(redis_client.zadd)(slot_key(alice.pk), {"other-process": time.time() + 60})
     await expect_close(await sockets.connect(alice_token), 4029)
+
+
+def open_subscribed(url: str) -> ClientConnection:
+    ws = connect(url, open_timeout=10)
+    ws.send(json.dumps({"type": "subscribe", "endpoints": ["*"]}))
+    while json.loads(ws.recv(timeout=10))["type"] != "subscribed":
+        continue
+    return ws
+
+
+@pytest.fixture
+def alice_key(alice) -> str:
+    return ApiKey.issue(alice, "many")[1]
+
+
+def spread_over_both(server, url: str, redis_client, user_id: int) -> list[ClientConnection]:
+    """Ten subscribed sockets held by both server processes (the kernel picks; retry until it spreads)."""
+    for _ in range(5):
+        opened = [open_subscribed(url) for _ in range(10)]
+        holders = [
+            process for process in server.server_processes()
+            if any(c.laddr.port == server.port and c.status == psutil.CONN_ESTABLISHED
+                   for c in process.net_connections(kind="tcp"))
+        ]
+        if len(holders) == 2:
+            return opened
+        for ws in opened:
+            ws.close()
+        wait_until(lambda: redis_client.zcard(slot_key(user_id)) == 0, message="slots given back")
+    raise AssertionError("the server never spread ten sockets over both processes")
+
+
+async def test_the_limit_holds_across_the_servers_processes(server, alice, alice_key, redis_client) -> None:
+    url = f"ws://127.0.0.1:{server.port}/v1/ws?token={alice_key}"
+    opened = await asyncio.to_thread(spread_over_both, server, url, redis_client, alice.pk)
+    try:
+        eleventh = await asyncio.to_thread(connect, url, open_timeout=10)
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.to_thread(eleventh.recv, 10)
+        assert closed.value.rcvd.code == 4029
+    finally:
+        for ws in opened:
+            ws.close()

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,6 +50,9 @@ class Process:
     def stop(self, sig_kill: bool = False) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
+        # A web server's worker processes outlive their parent by a moment;
+        # wait for them too, or the test database is dropped under them.
+        children = psutil.Process(self.proc.pid).children(recursive=True)
         if sig_kill:
             os.killpg(self.proc.pid, 9)
         else:
@@ -58,16 +62,24 @@ class Process:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, 9)
             self.proc.wait(5)
+        _, alive = psutil.wait_procs(children, timeout=10)
+        for child in alive:
+            child.kill()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
 
+# Two, as under `make run`: rate limits, WebSocket connection slots and
+# fan-out are claims across server processes, so the tests run more than one.
+WEB_PROCESSES = 2
+
+
 def web(port: int, env: dict[str, str], log_dir: Path) -> Process:
-    """The server exactly as `make run` starts it, with one worker process."""
+    """The server exactly as `make run` starts it."""
     from config.run import commands
 
-    argv = commands(str(port), "1", "1")[0]
+    argv = commands(str(port), str(WEB_PROCESSES), "1")[0]
     return Process(f"web-{port}", argv, env, log_dir)
 
 

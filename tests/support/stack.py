@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import psutil
+
 from tests.support import processes
 
 STACK_APPLICATION_NAME = "hookline-test-stack"
@@ -26,6 +28,7 @@ class Stack:
         self.worker = processes.worker(self.env, log_dir)
         self.beat = processes.beat(self.env, log_dir)
         self._worker_generation = 0
+        self.rivals: list[processes.Process] = []
 
     def start_web(self) -> None:
         if self.web.proc is None:
@@ -41,9 +44,21 @@ class Stack:
         if self.beat.proc is None:
             self.beat.start()
 
+    def start_rival_worker(self) -> processes.Process:
+        """One more worker process, racing the others for the same due events."""
+        rival = processes.worker(self.env, self.log_dir, name=f"rival{len(self.rivals) + 1}")
+        self.rivals.append(rival)
+        rival.start()
+        processes.wait_until(lambda: "ready." in rival.log(), timeout=30, message="second celery worker ready")
+        return rival
+
+    def server_processes(self) -> list[psutil.Process]:
+        """The web server's worker processes (the parent only supervises them)."""
+        return psutil.Process(self.web.proc.pid).children()
+
     def kill_worker(self) -> None:
         self.worker.stop(sig_kill=True)
 
     def stop(self) -> None:
-        for process in (self.beat, self.worker, self.web):
+        for process in (self.beat, *self.rivals, self.worker, self.web):
             process.stop()
