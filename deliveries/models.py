@@ -50,6 +50,27 @@ class DeliveryAttempt(models.Model):
     def __str__(self) -> str:
         return f"{self.public_id} #{self.attempt}"
 
+    @classmethod
+    def answered(
+        cls, event: Event, attempt: int, url: str, headers: dict[str, str], started_at, response, **fields
+    ) -> "DeliveryAttempt":
+        """An unsaved row for one request and its answer (an `outbound.Response`)."""
+        return cls(
+            event=event,
+            endpoint=event.endpoint,
+            attempt=attempt,
+            url=url,
+            request_headers=[[k, v] for k, v in headers.items()],
+            status_code=response.status_code,
+            outcome=response.outcome,
+            duration_ms=response.duration_ms,
+            response_headers=response.headers,
+            response_body=response.body,
+            error=response.error,
+            started_at=started_at,
+            **fields,
+        )
+
     @property
     def succeeded(self) -> bool:
         return self.outcome == Outcome.SUCCESS

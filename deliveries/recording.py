@@ -90,20 +90,8 @@ def record_attempts(batch: list[Sent]) -> list[DeliveryAttempt]:
 
 
 def _attempt_row(sent: Sent, plan: Settled) -> DeliveryAttempt:
-    response = sent.response
-    return DeliveryAttempt(
-        event=sent.event,
-        endpoint=sent.event.endpoint,
-        attempt=plan.attempt,
-        url=sent.url,
-        request_headers=[[k, v] for k, v in sent.headers.items()],
-        status_code=response.status_code,
-        outcome=response.outcome,
-        duration_ms=response.duration_ms,
-        response_headers=response.headers,
-        response_body=response.body,
-        error=response.error,
-        started_at=sent.started_at,
+    return DeliveryAttempt.answered(
+        sent.event, plan.attempt, sent.url, sent.headers, sent.started_at, sent.response,
         next_retry_at=plan.next_attempt_at,
     )
 

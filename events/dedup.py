@@ -14,28 +14,17 @@ import hashlib
 import logging
 
 import redis
-from django.conf import settings
+
+from config import quick_redis
 
 from endpoints.models import DedupAction
 from events.answers import json_answer
 
 log = logging.getLogger(__name__)
 
-_client: redis.Redis | None = None
-
-
-def _redis() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return _client
-
-
 def _key(endpoint_pk: int, dedup_key: str) -> str:
-    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
     # Hashed: delivery ids are sender-chosen and may be long.
-    digest = hashlib.sha256(dedup_key.encode()).hexdigest()
-    return f"{prefix}:dedup:{endpoint_pk}:{digest}"
+    return quick_redis.key("dedup", endpoint_pk, hashlib.sha256(dedup_key.encode()).hexdigest())
 
 
 def wanted(results: list) -> bool:
@@ -49,7 +38,7 @@ def claim(results: list) -> list[str]:
         return []
     keys = [_key(stored.endpoint.pk, stored.dedup_key) for stored in candidates]
     try:
-        pipe = _redis().pipeline(transaction=False)
+        pipe = quick_redis.client().pipeline(transaction=False)
         for stored, key in zip(candidates, keys, strict=True):
             pipe.set(key, stored.event.public_id, nx=True, ex=stored.endpoint.dedup_window_seconds, get=True)
         priors = pipe.execute()
@@ -75,6 +64,6 @@ def release(keys: list[str]) -> None:
     if not keys:
         return
     try:
-        _redis().delete(*keys)
+        quick_redis.client().delete(*keys)
     except redis.RedisError:
         log.warning("could not release %d dedup claims; they expire with their window", len(keys))

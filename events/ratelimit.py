@@ -10,23 +10,13 @@ import logging
 import time
 
 import redis
-from django.conf import settings
+
+from config import quick_redis
 
 log = logging.getLogger(__name__)
 
-_client: redis.Redis | None = None
-
-
-def _redis() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return _client
-
-
 def _key(endpoint_pk: int, second: int) -> str:
-    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
-    return f"{prefix}:ratelimit:{endpoint_pk}:{second}"
+    return quick_redis.key("ratelimit", endpoint_pk, second)
 
 
 def allowances(wanted: dict[int, tuple[int, int]]) -> dict[int, int]:
@@ -38,7 +28,7 @@ def allowances(wanted: dict[int, tuple[int, int]]) -> dict[int, int]:
         return {}
     second = int(time.time())
     try:
-        pipe = _redis().pipeline(transaction=False)
+        pipe = quick_redis.client().pipeline(transaction=False)
         for pk, (_, count) in wanted.items():
             pipe.incrby(_key(pk, second), count)
             pipe.expire(_key(pk, second), 2)

@@ -55,21 +55,10 @@ def _record(
             claimed = row["claimed_until"] is not None and row["claimed_until"] > timezone.now()
             if not claimed or time.monotonic() > deadline:
                 number = row["attempt_count"] + 1
-                attempt = DeliveryAttempt.objects.create(
-                    event=event,
-                    endpoint=event.endpoint,
-                    attempt=number,
-                    url=url,
-                    request_headers=[[k, v] for k, v in headers.items()],
-                    status_code=response.status_code,
-                    outcome=response.outcome,
-                    duration_ms=response.duration_ms,
-                    response_headers=response.headers,
-                    response_body=response.body,
-                    error=response.error,
-                    started_at=started_at,
-                    one_off=True,
+                attempt = DeliveryAttempt.answered(
+                    event, number, url, headers, started_at, response, one_off=True
                 )
+                attempt.save(force_insert=True)
                 Event.objects.filter(pk=event.pk).update(attempt_count=number)
                 return attempt
         time.sleep(IN_FLIGHT_POLL_SECONDS)

@@ -12,19 +12,11 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
+from config import quick_redis
+
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 3600
-
-_client: redis.Redis | None = None
-
-
-def _redis() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
-    return _client
-
 
 @dataclass
 class Verdict:
@@ -35,10 +27,9 @@ class Verdict:
 def take(source_ip: str | None) -> Verdict:
     now = int(time.time())
     window = now // WINDOW_SECONDS
-    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
-    key = f"{prefix}:test-sessions:{source_ip or 'unknown'}:{window}"
+    key = quick_redis.key("test-sessions", source_ip or "unknown", window)
     try:
-        pipe = _redis().pipeline(transaction=False)
+        pipe = quick_redis.client().pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, WINDOW_SECONDS)
         count = pipe.execute()[0]
