@@ -6,11 +6,14 @@ import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from tests.support.flush import retry_flush_on_deadlock
 from tests.support.offline import sitecustomize as offline
 from tests.support.receiver import Receiver
 from tests.support.stack import Stack
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+retry_flush_on_deadlock()
 
 # No test reaches past this machine: this process is guarded by the import
 # above, and every process a test starts imports the same guard at start-up.
