@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from config.asgi_body import read_body
 from deliveries.destination import encode_sub_path
 from endpoints.models import Endpoint, Health, endpoint_group
 from endpoints.validation import allowed_response_content_type
@@ -140,27 +141,6 @@ def _error(detail: str) -> bytes:
     return json.dumps({"detail": detail}).encode()
 
 
-async def _read_body(scope, receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it passes `limit` bytes."""
-    for name, value in scope["headers"]:
-        # A malformed Content-Length is left to the server; the running count
-        # below enforces the limit whatever the header claims.
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
-            return None
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionAbortedError
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 _TOKEN = re.compile(r"[a-z0-9]{32}")
 
 
@@ -190,7 +170,7 @@ async def receive_webhook(scope, receive, send) -> None:
         await _send(send, refused[0], _error(refused[1]), extra=[(b"connection", b"close")])
         return
     try:
-        body = await _read_body(scope, receive, settings.MAX_BODY_BYTES)
+        body = await read_body(scope, receive, settings.MAX_BODY_BYTES)
     except ConnectionAbortedError:
         return
     if body is None:

@@ -22,6 +22,7 @@ import psycopg
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
 
+from config.event_loop_pool import open_pool
 from endpoints.models import Endpoint
 from events import dedup, inspection, ratelimit
 from events.answers import Answer
@@ -237,26 +238,10 @@ class PostgresStore:
         self._pool = None
 
     async def _connection_pool(self):
-        from psycopg.conninfo import make_conninfo
-        from psycopg_pool import AsyncConnectionPool
-
         if self._pool is None:
-            db = settings.DATABASES["default"]
-            options = db.get("OPTIONS", {})
-            conninfo = make_conninfo(
-                "", dbname=db["NAME"], user=db["USER"] or None, password=db["PASSWORD"] or None,
-                host=db["HOST"] or None, port=db["PORT"] or None, connect_timeout=5,
-                application_name=options.get("application_name", "hookline"),
-            )
-            # Two connections: one batch committing while the next one fills.
             # Autocommit: each statement is its own transaction, so no
             # BEGIN and COMMIT round trips (the batch's rows are one INSERT).
-            pool = AsyncConnectionPool(
-                conninfo, min_size=1, max_size=2, open=False, timeout=options.get("pool", {}).get("timeout", 10),
-                kwargs={"autocommit": True},
-            )
-            await pool.open()
-            self._pool = pool
+            self._pool = await open_pool(autocommit=True)
         return self._pool
 
     async def close(self) -> None:

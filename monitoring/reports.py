@@ -19,6 +19,8 @@ from django.db import DataError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.asgi_body import read_body
+from config.event_loop_pool import open_pool
 from endpoints.models import Endpoint
 from events.batcher import Batcher
 from events.models import Event
@@ -235,22 +237,8 @@ class PostgresReports:
         self._pool = None
 
     async def _connection_pool(self):
-        from psycopg.conninfo import make_conninfo
-        from psycopg_pool import AsyncConnectionPool
-
         if self._pool is None:
-            db = settings.DATABASES["default"]
-            options = db.get("OPTIONS", {})
-            conninfo = make_conninfo(
-                "", dbname=db["NAME"], user=db["USER"] or None, password=db["PASSWORD"] or None,
-                host=db["HOST"] or None, port=db["PORT"] or None, connect_timeout=5,
-                application_name=options.get("application_name", "hookline"),
-            )
-            pool = AsyncConnectionPool(
-                conninfo, min_size=1, max_size=2, open=False, timeout=options.get("pool", {}).get("timeout", 10)
-            )
-            await pool.open()
-            self._pool = pool
+            self._pool = await open_pool()
         return self._pool
 
     async def __call__(self, submissions: list[Submission]) -> list[str]:
@@ -312,21 +300,6 @@ async def _answer(send, status: int, payload: dict, extra=()) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _read_body(receive, limit: int) -> bytes | None:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionAbortedError
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 async def receive_report(scope, receive, send) -> None:
     received_at = timezone.now()
     matched = _PATH.fullmatch(scope["path"])
@@ -334,7 +307,7 @@ async def receive_report(scope, receive, send) -> None:
         await _answer(send, 404, {"detail": "Unknown report URL."})
         return
     try:
-        body = await _read_body(receive, settings.MAX_REPORT_BYTES)
+        body = await read_body(scope, receive, settings.MAX_REPORT_BYTES)
     except ConnectionAbortedError:
         return
     if body is None:
