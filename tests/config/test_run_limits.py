@@ -33,7 +33,9 @@ def limited_web(stack, tmp_path, monkeypatch):
     # config.run reads it from the environment `make run` was started in.
     monkeypatch.setenv("WEB_LIMIT_CONCURRENCY", "3")
     port = processes.free_port()
-    web = processes.web(port, stack.env, tmp_path).start()
+    # uvicorn's limit holds per process, and the kernel spreads connections
+    # over the processes: with one, the idle connections surely fill it.
+    web = processes.web(port, stack.env, tmp_path, web_processes=1).start()
     processes.wait_http(f"http://127.0.0.1:{port}/in/ready-check")
     yield port
     web.stop()

@@ -75,11 +75,11 @@ class Process:
 WEB_PROCESSES = 2
 
 
-def web(port: int, env: dict[str, str], log_dir: Path) -> Process:
+def web(port: int, env: dict[str, str], log_dir: Path, web_processes: int = WEB_PROCESSES) -> Process:
     """The server exactly as `make run` starts it."""
     from config.run import commands
 
-    argv = commands(str(port), str(WEB_PROCESSES), "1")[0]
+    argv = commands(str(port), str(web_processes), "1")[0]
     return Process(f"web-{port}", argv, env, log_dir)
 
 
