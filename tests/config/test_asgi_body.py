@@ -2,7 +2,7 @@
 
 import asyncio
 
-from events.ingest import _read_body
+from config.asgi_body import read_body
 
 
 def read(chunks: list[bytes], limit: int, headers=()) -> tuple[bytes | None, int]:
@@ -14,7 +14,7 @@ def read(chunks: list[bytes], limit: int, headers=()) -> tuple[bytes | None, int
         more = consumed < len(chunks)
         return {"type": "http.request", "body": chunks[consumed - 1], "more_body": more}
 
-    body = asyncio.run(_read_body({"headers": list(headers)}, receive, limit))
+    body = asyncio.run(read_body({"headers": list(headers)}, receive, limit))
     return body, consumed
 
 
