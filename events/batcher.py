@@ -2,7 +2,7 @@
 
 Concurrent requests hand their rows to a Batcher and await the outcome;
 a flush writes everything that queued up meanwhile in a single transaction.
-Under load many requests share one commit (shared/PERFORMANCE.md measured
+Under load many requests share one commit (measured on the 2-core box:
 ~2.7x from this alone); at rest a batch is one row and costs nothing extra.
 Up to `max_inflight` flushes run at once, so one batch can fill while the
 previous one waits for its commit.

@@ -2,7 +2,7 @@
 
 Every publisher (ingest, delivery worker, health monitor) builds messages
 here and every consumer forwards them unchanged; the dashboard's JavaScript
-reads the same field names. Shapes follow shared/CONTRACT.md.
+reads the same field names. Shapes follow the public contract (README, "Live stream").
 """
 
 from datetime import datetime

@@ -3,8 +3,8 @@
 // Loaded as a module by those three templates. It finds the page's data-*
 // hooks, subscribes `/v1/ws` to what the page shows (dashboard: every
 // endpoint; endpoint page: that endpoint; event page: its endpoint), and
-// hands each message to the page's view. See shared/CONTRACT.md,
-// "WebSocket stream", and realtime/envelope.py for the message shapes.
+// hands each message to the page's view. See the README, "Live stream",
+// and realtime/envelope.py for the message shapes.
 
 import { LiveSocket } from "./socket.js";
 import { EventStream } from "./stream.js";

@@ -1,6 +1,6 @@
 // One `/v1/ws` connection that stays up: session-cookie auth, subscribe with
 // `since`, pong, exponential backoff with jitter, and the LIVE indicator.
-// Message shapes are realtime/envelope.py's (shared/CONTRACT.md).
+// Message shapes are realtime/envelope.py's.
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
