@@ -1,11 +1,16 @@
-"""Pages of anonymous test sessions: open one, watch it live, claim it."""
+"""Pages of anonymous test sessions: open one, watch it live, inspect a request, claim it."""
+
+import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from events.bodyviews import HEX_DUMP_LIMIT, render_body
+from events.curl import as_curl
+from events.models import Event
 from testsessions import limits
 from testsessions.models import TestSession
 
@@ -31,6 +36,35 @@ def create(request: HttpRequest) -> HttpResponse:
 def session_page(request: HttpRequest, session_id: str) -> HttpResponse:
     session = live_session_or_404(session_id)
     return render(request, "testsessions/session.html", {"session": session})
+
+
+def session_event(request: HttpRequest, session_id: str, event_id: str) -> HttpResponse:
+    """One request of the session with the event page's inspection views.
+
+    No account: the unguessable session id is the capability, as for the
+    live page, and only that session's own requests are found here.
+    """
+    session = live_session_or_404(session_id)
+    event = get_object_or_404(Event, endpoint=session.endpoint, public_id=event_id)
+    context = {
+        "session": session,
+        "event": event,
+        "body": render_body(event.body_bytes, event.content_type),
+        "sha256": event.sha256 or hashlib.sha256(event.body_bytes).hexdigest(),
+        "curl": as_curl(event, session.endpoint.ingest_url),
+        "hex_limit": HEX_DUMP_LIMIT,
+    }
+    return render(request, "testsessions/event.html", context)
+
+
+def session_event_raw(request: HttpRequest, session_id: str, event_id: str) -> HttpResponse:
+    session = live_session_or_404(session_id)
+    event = get_object_or_404(Event, endpoint=session.endpoint, public_id=event_id)
+    # Always a download: a sender's HTML or SVG must never render on our origin.
+    response = HttpResponse(event.body_bytes, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{event.public_id}.bin"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

@@ -110,6 +110,7 @@ function showDetail(id) {
   }
   field("method", request.method);
   field("id", request.id);
+  document.getElementById("inspect-link").href = `/t/${root.dataset.sessionId}/events/${encodeURIComponent(request.id)}/`;
   field("path", `/${request.path}`);
   field("query", request.query ? `?${request.query}` : "none");
   field("source_ip", request.source_ip || "unknown");

@@ -103,3 +103,17 @@ def test_after_sign_up_the_claim_link_moves_the_session_into_the_account(page: P
     endpoint = Endpoint.objects.get(owner__username="carol")
     assert [bytes(event.body) for event in endpoint.events.all()] == [b"keep me"]
     assert not TestSession.objects.filter(public_id=session_id).exists()
+
+
+def test_a_request_opens_in_the_event_pages_inspection_views(page: Page, server) -> None:
+    session_id = open_session_from_login(page)
+    ingest_url = page.locator("#ingest-url").text_content().strip()
+    curl(ingest_url, "-H", "content-type: application/x-www-form-urlencoded", "--data-binary", "name=Ada&role=admin")
+    expect(page.locator("#requests li[data-event-id]")).to_have_count(1)
+
+    page.locator("#inspect-link").click()
+
+    expect(page).to_have_url(re.compile(rf"/t/{session_id}/events/evt_[a-z0-9]+/$"))
+    page.locator('[data-body-view="form"]').click()
+    expect(page.locator('[data-body-panel="form"]')).to_contain_text("Ada")
+    expect(page.locator("#curl-command")).to_contain_text("--data-binary")
