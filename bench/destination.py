@@ -13,6 +13,7 @@ Being a separate process keeps its CPU apart from the load generator's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 import time
@@ -69,10 +70,8 @@ async def main(port: int, log_path: str) -> None:
     with open(log_path, "a") as log:
         print("ready", flush=True)
         while not stop.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):  # wake up to write the log
                 await asyncio.wait_for(stop.wait(), 0.2)
-            except TimeoutError:
-                pass
             if Destination.lines:
                 log.writelines(Destination.lines)
                 log.flush()

@@ -178,8 +178,9 @@ def test_the_verdict_is_streamed_with_the_event_summary(server, alice):
         async with websockets.connect(f"ws://127.0.0.1:{server.port}/v1/ws?token={key}") as ws:
             await ws.send(json.dumps({"type": "subscribe", "endpoints": [endpoint.public_id]}))
             async with asyncio.timeout(20):
-                while json.loads(await ws.recv())["type"] != "subscribed":
-                    pass
+                answer = json.loads(await ws.recv())
+                while answer["type"] != "subscribed":
+                    answer = json.loads(await ws.recv())
                 await asyncio.to_thread(post, server, endpoint, BODY, providers.github_headers(SECRET, BODY))
                 while True:
                     message = json.loads(await ws.recv())
