@@ -63,15 +63,21 @@ def _measure(stack: Stack, load: Callable[[], list[fwdstack.Sent]], timeout: flo
 def burst(stack: Stack, notes: list[str], pgbench_tps: float | None, profile_to: os.PathLike | None) -> list[Row]:
     name = f"burst {BURST:,} -> 1 endpoint, {stack.workers} worker process{'es' if stack.workers > 1 else ''}"
     [token] = stack.endpoints([("burst", "/burst", 10, [60])]).values()
-    spy = fwdstack.profile(stack.worker_procs[0].pid, 8, profile_to) if profile_to else None
+    spies = []
+    if profile_to:
+        web_profile = Path(profile_to).with_name(f"web-{Path(profile_to).name}")
+        spies = [("one worker process", fwdstack.profile(stack.worker_procs[0].pid, 8, Path(profile_to)), Path(profile_to)),
+                 ("web processes", fwdstack.profile(stack.web.pid, 8, web_profile, children=True), web_profile)]
     sent, arrived, spent, started = _measure(stack, lambda: fwdstack.burst(stack, token, BURST), timeout=180)
-    if spy is not None:
+    for what, spy, raw in spies:
+        if spy is None:
+            continue
         spy.wait(30)
-        frames, samples = fwdstack.top_frames(profile_to)
-        kept = Path(tempfile.gettempdir()) / f"hookline-py-spy-{stack.workers}.txt"
-        if Path(profile_to).exists():
-            shutil.copyfile(profile_to, kept)
-        notes.append(f"note ({name}): py-spy, one worker process, {samples:,} busy samples (raw: {kept}): {frames}")
+        frames, samples = fwdstack.top_frames(raw)
+        kept = Path(tempfile.gettempdir()) / f"hookline-{raw.name}"
+        if raw.exists():
+            shutil.copyfile(raw, kept)
+        notes.append(f"note ({name}): py-spy, {what}, {samples:,} busy samples (raw: {kept}): {frames}")
     last = max(arrived.first.values(), default=started)
     ingest_s = max(s.scheduled for s in sent) - started if sent else 0
     rate = len(arrived.first) / (last - started) if last > started else None

@@ -267,14 +267,15 @@ def wait_for(stack: Stack, sent: list[Sent], timeout: float, copies: int = 1) ->
     )
 
 
-def profile(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
-    """py-spy sampling one worker process (its busy samples only), if available."""
+def profile(pid: int, seconds: float, out: Path, children: bool = False) -> subprocess.Popen | None:
+    """py-spy sampling one process, with its children if asked (busy samples
+    only), if available."""
     spy = Path(os.environ.get("PY_SPY", Path(BenchConfig().python).with_name("py-spy")))
     if not spy.exists():
         return None
     return subprocess.Popen(
         [str(spy), "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200", "-f", "raw", "-o", str(out),
-         "--nonblocking"],
+         "--nonblocking", *(["--subprocesses"] if children else [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
 

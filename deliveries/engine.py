@@ -10,9 +10,10 @@ that many of each endpoint, ROUNDS_AHEAD times that of an endpoint whose
 last answers came fast (so sending goes on while the driver records and
 claims), and at most DELIVERY_CONCURRENCY in all.
 
-Celery tasks wake the driver when events become due (ingest, replay,
-resume) and beat's sweeper wakes it as a safety net; between wake-ups it
-looks for due retries every DELIVERY_POLL_SECONDS. Everything it knows is
+Ingest wakes the driver over Redis pub/sub (`wakeups`) when it stores due
+events, Celery tasks do so after replays and resumes, and beat's sweeper
+wakes it as a safety net; between wake-ups it looks for due retries every
+DELIVERY_POLL_SECONDS. Everything it knows is
 in the database: a process killed mid-batch leaves claimed events that are
 due again once their lease runs out.
 """
@@ -31,7 +32,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from deliveries import forwarding, outbound
+from deliveries import forwarding, outbound, wakeups
 from deliveries.claims import Room, claim_due, claim_one, claim_replay
 from deliveries.health import HealthRefresher
 from deliveries.models import DeliveryAttempt, Outcome
@@ -140,6 +141,9 @@ class Engine:
         threading.Thread(target=self._loop.run_forever, name="forwarding-sender", daemon=True).start()
         self._session = asyncio.run_coroutine_threadsafe(self._open_session(), self._loop).result(10)
         self._driver.start()
+        threading.Thread(
+            target=wakeups.listen, args=(self.wake, self._stopping), name="forwarding-wakeups", daemon=True
+        ).start()
 
     async def _open_session(self) -> outbound.aiohttp.ClientSession:
         return outbound.new_session()

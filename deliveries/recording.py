@@ -2,7 +2,8 @@
 
 Every attempt of the forwarding engine ends here, many at a time: one
 conditional UPDATE settles the events that are still ours, one INSERT adds
-their attempt rows, and after the commit one Redis pipeline announces them.
+their attempt rows, and after the commit one Redis pipeline announces them
+and counts them for monitoring.
 Whatever else must happen per recorded attempt (auto-pause, latency stats)
 belongs in `record_attempts`, inside its transaction or after its commit.
 """
@@ -19,8 +20,9 @@ from deliveries.models import DeliveryAttempt, Outcome
 from deliveries.schedule import next_retry_at
 from endpoints.models import endpoint_group
 from events.models import Event, EventStatus
-from monitoring.hooks import observe_attempts
-from realtime.publish import publish_many_sync
+from monitoring import counters
+from monitoring.hooks import count_attempts, observe_attempts
+from realtime import publish
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +82,23 @@ def record_attempts(batch: list[Sent]) -> list[DeliveryAttempt]:
         ours = _settle_events(plans)
         attempts = [_attempt_row(sent, plan) for sent, plan in plans if sent.event.pk in ours]
         DeliveryAttempt.objects.bulk_create(attempts)
-        messages = [(endpoint_group(a.endpoint.public_id), a.message()) for a in attempts]
-        transaction.on_commit(lambda: publish_many_sync(messages))
+        transaction.on_commit(lambda: _announce(attempts))
     observe_attempts(attempts)
     for sent, plan in plans:
         if sent.event.pk not in ours:
             log.warning("attempt %s of %s was not recorded: the claim was lost", plan.attempt, sent.event.public_id)
     return attempts
+
+
+def _announce(attempts: list[DeliveryAttempt]) -> None:
+    """The batch's realtime messages and monitoring counts in one Redis round trip."""
+    try:
+        pipe = counters.client().pipeline(transaction=False)
+        publish.queue_many(pipe, [(endpoint_group(a.endpoint.public_id), a.message()) for a in attempts])
+        count_attempts(attempts, pipe)
+        pipe.execute()
+    except Exception:  # a Redis outage must never fail delivery: the attempts are recorded
+        log.exception("could not announce %d recorded attempts", len(attempts))
 
 
 def _attempt_row(sent: Sent, plan: Settled) -> DeliveryAttempt:

@@ -4,8 +4,9 @@ It skips Django's request cycle and middleware (no session, CSRF or auth
 belong here), reads the body with a hard limit, and hands the row to a
 per-process Batcher: one transaction looks up every token of the batch and
 inserts every event, and each request is answered only after that commit.
-Wake-ups for the worker and `event.received` messages go out after the
-answer, batched, so they never add to a sender's latency.
+Wake-ups for the engines, `event.received` messages and monitoring's
+counters go out after the answer, in one Redis pipeline per batch, so they
+never add to a sender's latency.
 """
 
 import asyncio
@@ -43,24 +44,34 @@ def batcher() -> Batcher[Arrival, Stored]:
 
 
 async def _after_commit(stored: list[Stored]) -> None:
-    from deliveries.tasks import forward_due
-    from monitoring.intake import observe_arrivals
-    from realtime import envelope
-    from realtime.publish import publish_many
+    """One Redis round trip per batch: the engines' wake-up, the
+    `event.received` messages and monitoring's counters."""
+    from deliveries import wakeups
+    from monitoring.intake import Arrivals
+    from realtime import envelope, publish
 
-    wake = [s.event.pk for s in stored if s.wake]
-    if wake:
-        try:
-            await asyncio.to_thread(forward_due.delay)
-        except Exception:  # the sweeper sends them once the lease runs out
-            log.exception("could not enqueue %d events; the sweeper will pick them up", len(wake))
-    await publish_many(
-        [(endpoint_group(s.endpoint.public_id), envelope.event_received(s.event.summary())) for s in stored]
+    pipe = publish.async_client().pipeline(transaction=False)
+    if any(s.wake for s in stored):
+        wakeups.queue(pipe)
+    publish.queue_many(
+        pipe, [(endpoint_group(s.endpoint.public_id), envelope.event_received(s.event.summary())) for s in stored]
     )
+    arrivals = None
     try:
-        await observe_arrivals(stored)
+        arrivals = Arrivals(stored)
+        arrivals.queue(pipe)
     except Exception:  # monitoring must never cost a webhook
         log.exception("monitoring could not count %d stored events", len(stored))
+    results = None
+    try:
+        results = await pipe.execute()
+    except Exception:  # the events are stored; engines poll and the sweeper wakes them
+        log.exception("could not announce %d stored events: Redis does not answer", len(stored))
+    if arrivals is not None and results is not None:
+        try:
+            await arrivals.finish(results)
+        except Exception:
+            log.exception("monitoring could not count %d stored events", len(stored))
     idle = {s.endpoint.pk: s.endpoint for s in stored if s.endpoint.health == Health.INACTIVE}
     if idle:
         await sync_to_async(_wake_up_health, thread_sensitive=False)(list(idle.values()))

@@ -10,8 +10,9 @@ from monitoring.models import Alert, AlertType
 TIMED = {Outcome.SUCCESS, Outcome.HTTP_ERROR}
 
 
-def observe_attempts(attempts: list[DeliveryAttempt]) -> None:
-    """Count recorded attempts (after their commit): one Redis round trip."""
+def count_attempts(attempts: list[DeliveryAttempt], pipe=None) -> None:
+    """Count recorded attempts (after their commit): in the caller's Redis
+    pipeline, or in a round trip of their own."""
     tally = counters.Tally()
     for attempt in attempts:
         pk = attempt.endpoint_id
@@ -21,7 +22,14 @@ def observe_attempts(attempts: list[DeliveryAttempt]) -> None:
             tally.add(pk, "timeouts")
         if attempt.outcome in TIMED:
             tally.latency(pk, attempt.duration_ms)
-    counters.send(tally)
+    if pipe is None:
+        counters.send(tally)
+    elif tally:
+        tally.queue(pipe)
+
+
+def observe_attempts(attempts: list[DeliveryAttempt]) -> None:
+    """A destination that answers 410 Gone pauses its endpoint."""
     for attempt in attempts:
         if attempt.status_code == 410:
             autopause.gone(attempt.endpoint, attempt.url)

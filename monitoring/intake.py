@@ -1,7 +1,8 @@
 """What monitoring learns from each stored webhook, after ingest answered.
 
-Per batch: the counters in one Redis pipeline, the repeat counters of the
-batch's bodies (or provider delivery ids) in a second, and, only when a
+Per batch: the counters and the repeat counters of the batch's bodies (or
+provider delivery ids) in one Redis pipeline (ingest's own, beside its
+realtime messages), the duplicates found in a second, and, only when a
 request shows a problem on its own (integrity, duplicate), one Celery
 message to open the alert at once. Nothing here touches the database.
 """
@@ -128,66 +129,74 @@ def _should_raise(finding: Finding) -> bool:
     return True
 
 
-async def _window_counts(keys: list[str]) -> list[int]:
-    """INCR each key, counting within REPEAT_WINDOW_SECONDS of its first use."""
-    pipe = counters.async_client().pipeline(transaction=False)
-    for key in keys:
-        pipe.incr(key)
-        pipe.expire(key, REPEAT_WINDOW_SECONDS, nx=True)
-    return (await pipe.execute())[::2]
+class Arrivals:
+    """What monitoring counts of a batch of stored events.
 
+    `queue` adds the batch's counters and repeat counters to the caller's
+    Redis pipeline (ingest sends its realtime messages in the same round
+    trip); `finish` reads the repeat counts back and opens the alerts a
+    single request proves. A second round trip happens only for repeats.
+    """
 
-async def observe_arrivals(stored: list) -> None:
-    """Count a batch of stored events; open the alerts a single request proves."""
-    tally = counters.Tally()
-    findings: list[Finding] = []
-    repeats: list[tuple[int, str, bool]] = []
-    for item in stored:
-        event, endpoint = item.event, item.endpoint
-        tally.add(endpoint.pk, "events")
+    def __init__(self, stored: list) -> None:
+        self.tally = counters.Tally()
+        self.findings: list[Finding] = []
+        self.repeats: list[tuple[int, str, bool]] = []
+        for item in stored:
+            self._count(item.event, item.endpoint)
+        self._slice = slice(0, 0)
+
+    def _count(self, event, endpoint) -> None:
+        self.tally.add(endpoint.pk, "events")
         if signature_failed(event):
-            tally.add(endpoint.pk, "signature_failures")
-            repeats.append((endpoint.pk, SIGNATURE_KEY, False))
+            self.tally.add(endpoint.pk, "signature_failures")
+            self.repeats.append((endpoint.pk, SIGNATURE_KEY, False))
         problem = integrity_problem(event, monitor_settings(endpoint))
         if problem:
-            tally.add(endpoint.pk, "integrity")
-            findings.append(Finding(endpoint.pk, AlertType.INTEGRITY, problem))
+            self.tally.add(endpoint.pk, "integrity")
+            self.findings.append(Finding(endpoint.pk, AlertType.INTEGRITY, problem))
         if provider_retry(event):
-            tally.add(endpoint.pk, "retries")
+            self.tally.add(endpoint.pk, "retries")
         key = repeat_key(event)
         if key is not None:
             # duplicate_of: ingest's own dedup matched it (e.g. a provider id in the body).
-            repeats.append((endpoint.pk, key, bool(event.duplicate_of)))
-    if repeats:
-        findings += await _count_repeats(repeats, tally)
-    await counters.send_async(tally)
-    raise_now = [f for f in findings if _should_raise(f)]
-    if raise_now:
-        await asyncio.to_thread(_enqueue, raise_now)
+            self.repeats.append((endpoint.pk, key, bool(event.duplicate_of)))
 
+    def queue(self, pipe) -> None:
+        """INCR each repeat key, counting within REPEAT_WINDOW_SECONDS of its first use."""
+        first = len(pipe)
+        for pk, key, _ in self.repeats:
+            pipe.incr(f"{counters.prefix()}:seen:{pk}:{key}")
+            pipe.expire(f"{counters.prefix()}:seen:{pk}:{key}", REPEAT_WINDOW_SECONDS, nx=True)
+        self._slice = slice(first, len(pipe), 2)
+        self.tally.queue(pipe)
 
-async def _count_repeats(repeats: list[tuple[int, str, bool]], tally: counters.Tally) -> list[Finding]:
-    """Count repeats within the window; a second sighting is a duplicate, the
-    storm threshold a redelivery, enough signature failures a burst."""
-    from django.conf import settings
+    async def finish(self, results: list) -> None:
+        repeats = counters.Tally(self.tally.now)
+        findings = self.findings + self._repeat_findings(results[self._slice], repeats)
+        await counters.send_async(repeats)
+        raise_now = [f for f in findings if _should_raise(f)]
+        if raise_now:
+            await asyncio.to_thread(_enqueue, raise_now)
 
-    try:
-        seen = await _window_counts([f"{counters.prefix()}:seen:{pk}:{key}" for pk, key, _ in repeats])
-    except redis.RedisError:
-        return []
-    findings = []
-    for (pk, key, known_duplicate), count in zip(repeats, seen, strict=True):
-        if key == SIGNATURE_KEY:
-            if count >= settings.MONITOR["SIGNATURE_FAILURES_MIN"]:
-                detail = f"{count} requests failed signature verification in 10 minutes"
-                findings.append(Finding(pk, AlertType.SIGNATURE_FAILURES, detail))
-            continue
-        if count >= 2 or known_duplicate:
-            tally.add(pk, "duplicates")
-            findings.append(Finding(pk, AlertType.DUPLICATES, f"the same delivery arrived {max(count, 2)} times in 10 minutes"))
-        if count >= settings.MONITOR["RETRY_STORM_REPEATS"]:
-            tally.add(pk, "retries")
-    return findings
+    def _repeat_findings(self, seen: list[int], tally: counters.Tally) -> list[Finding]:
+        """A second sighting is a duplicate, the storm threshold a redelivery,
+        enough signature failures a burst."""
+        from django.conf import settings
+
+        findings = []
+        for (pk, key, known_duplicate), count in zip(self.repeats, seen, strict=True):
+            if key == SIGNATURE_KEY:
+                if count >= settings.MONITOR["SIGNATURE_FAILURES_MIN"]:
+                    detail = f"{count} requests failed signature verification in 10 minutes"
+                    findings.append(Finding(pk, AlertType.SIGNATURE_FAILURES, detail))
+                continue
+            if count >= 2 or known_duplicate:
+                tally.add(pk, "duplicates")
+                findings.append(Finding(pk, AlertType.DUPLICATES, f"the same delivery arrived {max(count, 2)} times in 10 minutes"))
+            if count >= settings.MONITOR["RETRY_STORM_REPEATS"]:
+                tally.add(pk, "retries")
+        return findings
 
 
 def _enqueue(findings: list[Finding]) -> None:

@@ -36,32 +36,47 @@ async def publish(group: str, message: dict[str, Any]) -> None:
         log.exception("could not publish %s to %s", message["type"], group)
 
 
-_pipelines: dict[asyncio.AbstractEventLoop, Any] = {}
+_clients: dict[asyncio.AbstractEventLoop, Any] = {}
 
 
-async def publish_many(items: list[tuple[str, dict[str, Any]]]) -> None:
-    """Many group messages in one Redis round trip.
+def async_client():
+    """This event loop's Redis client for pipelines of PUBLISH commands (the
+    ingest path adds its wake-up and monitoring counters to the same one)."""
+    from django.conf import settings
+    from redis import asyncio as aioredis
+
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return client
+
+
+def queue_many(pipe, items: list[tuple[str, dict[str, Any]]]) -> None:
+    """Add group messages to a Redis pipeline.
 
     The pub/sub layer sends each group_send on its own, one after another
     under a lock; for a batch of ingested events that was the largest cost
     of the hot path. Here the same PUBLISH commands, with the layer's own
-    channel names and serialisation, go out as one pipeline.
+    channel names and serialisation, go out in the caller's pipeline.
     """
-    if not items:
-        return
     from django.conf import settings
-    from redis import asyncio as aioredis
 
     layer = get_channel_layer()
-    loop = asyncio.get_running_loop()
-    client = _pipelines.get(loop)
-    if client is None:
-        client = _pipelines[loop] = aioredis.Redis.from_url(settings.REDIS_URL)
+    # The pub/sub layer's name for a group's channel (its own method needs a
+    # running event loop; the forwarding engine's driver thread has none).
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    for group, message in items:
+        pipe.publish(f"{prefix}__group__{group}", layer.serialize(layer_message(message)))
+
+
+async def publish_many(items: list[tuple[str, dict[str, Any]]]) -> None:
+    """Many group messages in one Redis round trip."""
+    if not items:
+        return
     try:
-        pipe = client.pipeline(transaction=False)
-        for group, message in items:
-            # The layer names group channels itself (delegated per loop).
-            pipe.publish(layer._get_group_channel_name(group), layer.serialize(layer_message(message)))
+        pipe = async_client().pipeline(transaction=False)
+        queue_many(pipe, items)
         await pipe.execute()
     except Exception:  # a Redis outage must never fail ingest
         log.exception("could not publish %d messages", len(items))
@@ -84,17 +99,6 @@ def publish_sync(group: str, message: dict[str, Any]) -> None:
         future.result(timeout=5)
     except Exception:
         log.exception("publishing %s to %s timed out", message["type"], group)
-
-
-def publish_many_sync(items: list[tuple[str, dict[str, Any]]]) -> None:
-    """`publish_many` for sync callers (a batch of recorded attempts)."""
-    if not items:
-        return
-    future = asyncio.run_coroutine_threadsafe(publish_many(items), _publisher_loop())
-    try:
-        future.result(timeout=5)
-    except Exception:
-        log.exception("publishing %d messages timed out", len(items))
 
 
 def publish_on_commit(group: str, message: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from deliveries.models import DeliveryAttempt, Outcome
 from endpoints.models import Endpoint
-from monitoring.hooks import observe_attempts
+from monitoring.hooks import count_attempts
 from monitoring.models import Alert, AlertType
 from tests.support.processes import wait_until
 from tests.support.rows import make_event
@@ -50,7 +50,7 @@ def test_it_counts_what_other_processes_did(client, token, server, alice) -> Non
         answer = requests.post(f"{server.url}/in/{shop.ingest_token}", json={"n": n}, timeout=10)
         assert answer.status_code == 200
     event = make_event(shop, next_attempt_at=timezone.now() - timezone.timedelta(seconds=30))
-    observe_attempts([
+    count_attempts([
         DeliveryAttempt(event=event, endpoint=shop, attempt=1, url="http://127.0.0.1:9/", outcome=Outcome.SUCCESS,
                         status_code=200, duration_ms=40, started_at=timezone.now()),
         DeliveryAttempt(event=event, endpoint=shop, attempt=2, url="http://127.0.0.1:9/", outcome=Outcome.TIMEOUT,
