@@ -87,9 +87,13 @@ WITH RECURSIVE pending(endpoint_id) AS (
 picked AS (
     SELECT due.id FROM pending p
     CROSS JOIN LATERAL (
+        -- Only the partial index: a status condition here once led the
+        -- planner to AND it with the status index, reading every pending
+        -- event of the table for each endpoint (33 ms a claim under load).
+        -- A due time implies a pending status (constraint event_due_is_pending).
         SELECT e.id FROM events_event e
-         WHERE e.endpoint_id = p.endpoint_id AND e.next_attempt_at <= %(now)s AND e.status = ANY(%(pending)s)
-         ORDER BY e.next_attempt_at
+         WHERE e.endpoint_id = p.endpoint_id AND e.next_attempt_at <= %(now)s
+         ORDER BY e.endpoint_id, e.next_attempt_at
          LIMIT greatest(0, (CASE WHEN p.endpoint_id = ANY(%(fast)s::bigint[])
                                  THEN %(per_endpoint)s * %(rounds_ahead)s ELSE %(per_endpoint)s END) - coalesce(
              (SELECT b.n FROM unnest(%(busy_ids)s::bigint[], %(busy_counts)s::int[]) AS b(id, n)
@@ -167,7 +171,6 @@ def _claim_postgres(now: datetime, limit: int, room: Room, after: int) -> list[E
     params = {
         "after": after,
         "now": now,
-        "pending": [str(status) for status in PENDING],
         "per_endpoint": room.per_endpoint,
         "fast": sorted(room.fast),
         "rounds_ahead": ROUNDS_AHEAD,

@@ -1,9 +1,10 @@
 """Recording a batch of attempts: the one place an attempt becomes history.
 
 Every attempt of the forwarding engine ends here, many at a time: one
-conditional UPDATE settles the events that are still ours, one INSERT adds
-their attempt rows, and after the commit one Redis pipeline announces them
-and counts them for monitoring.
+statement settles the events that are still ours and adds their attempt
+rows (`batch_write`; SQLite takes an UPDATE per event and an INSERT), and
+after the commit one Redis pipeline announces them and counts them for
+monitoring.
 Whatever else must happen per recorded attempt (auto-pause, latency stats)
 belongs in `record_attempts`, inside its transaction or after its commit.
 """
@@ -15,7 +16,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from deliveries import outbound
+from deliveries import batch_write, outbound
 from deliveries.models import DeliveryAttempt, Outcome
 from deliveries.schedule import next_retry_at
 from endpoints.models import endpoint_group
@@ -78,11 +79,20 @@ def record_attempts(batch: list[Sent]) -> list[DeliveryAttempt]:
         return []
     now = timezone.now()
     plans = [(sent, settle(sent, now)) for sent in batch]
-    with transaction.atomic():
-        ours = _settle_events(plans)
-        attempts = [_attempt_row(sent, plan) for sent, plan in plans if sent.event.pk in ours]
-        DeliveryAttempt.objects.bulk_create(attempts)
-        transaction.on_commit(lambda: _announce(attempts))
+    rows = [_attempt_row(sent, plan) for sent, plan in plans]
+    if connection.vendor == "postgresql":
+        ours = batch_write.settle_and_insert([
+            (sent.event.claimed_until, plan.status, plan.next_attempt_at, plan.retry_index, row)
+            for (sent, plan), row in zip(plans, rows)
+        ])
+        attempts = [row for row in rows if row.event_id in ours]
+        transaction.on_commit(lambda: _announce(attempts))  # at once outside a transaction
+    else:
+        with transaction.atomic():
+            ours = _settle_portable(plans)
+            attempts = [row for row in rows if row.event_id in ours]
+            DeliveryAttempt.objects.bulk_create(attempts)
+            transaction.on_commit(lambda: _announce(attempts))
     observe_attempts(attempts)
     for sent, plan in plans:
         if sent.event.pk not in ours:
@@ -108,31 +118,13 @@ def _attempt_row(sent: Sent, plan: Settled) -> DeliveryAttempt:
     )
 
 
-def _settle_events(plans: list[tuple[Sent, Settled]]) -> set[int]:
-    """Update the events whose claim is still ours; their ids."""
-    if connection.vendor != "postgresql":
-        return {
-            sent.event.pk
-            for sent, plan in plans
-            if Event.objects.filter(pk=sent.event.pk, claimed_until=sent.event.claimed_until).update(
-                status=plan.status, next_attempt_at=plan.next_attempt_at, enqueued_at=None, claimed_until=None,
-                attempt_count=plan.attempt, retry_index=plan.retry_index,
-            )
-        }
-    rows = ", ".join(["(%s::bigint, %s::timestamptz, %s::varchar, %s::timestamptz, %s::integer, %s::integer)"] * len(plans))
-    params: list[object] = []
-    for sent, plan in plans:
-        params += [sent.event.pk, sent.event.claimed_until, plan.status, plan.next_attempt_at, plan.attempt, plan.retry_index]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE events_event e
-               SET status = v.status, next_attempt_at = v.next_attempt_at, enqueued_at = NULL,
-                   claimed_until = NULL, attempt_count = v.attempt, retry_index = v.retry_index
-              FROM (VALUES {rows}) AS v(id, claimed_until, status, next_attempt_at, attempt, retry_index)
-             WHERE e.id = v.id AND e.claimed_until = v.claimed_until
-            RETURNING e.id
-            """,
-            params,
+def _settle_portable(plans: list[tuple[Sent, Settled]]) -> set[int]:
+    """Update the events whose claim is still ours (SQLite); their ids."""
+    return {
+        sent.event.pk
+        for sent, plan in plans
+        if Event.objects.filter(pk=sent.event.pk, claimed_until=sent.event.claimed_until).update(
+            status=plan.status, next_attempt_at=plan.next_attempt_at, enqueued_at=None, claimed_until=None,
+            attempt_count=plan.attempt, retry_index=plan.retry_index,
         )
-        return {row[0] for row in cursor.fetchall()}
+    }

@@ -83,6 +83,14 @@ class Event(models.Model):
             ),
             models.Index(fields=["replay_of"], name="event_replays", condition=models.Q(replay_of__isnull=False)),
         ]
+        constraints = [
+            # Claims find due events by their due time alone (deliveries/claims.py).
+            models.CheckConstraint(
+                condition=models.Q(next_attempt_at__isnull=True)
+                | models.Q(status__in=[EventStatus.RECEIVED, EventStatus.RETRYING]),
+                name="event_due_is_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.public_id
