@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 import uvloop
 
-from bench.config import BODY, REPO, BenchConfig
+from bench.config import REPO, BenchConfig
 from bench.cpu import group_cpu_seconds, pids_cpu_seconds
 from bench.prepare import backend_pids
+from bench.poster import Poster
 from bench.procs import BenchError, Processes, free_port, wait_until_answers
 
 _COMMANDS = """
@@ -174,28 +174,18 @@ class Sent:
     token: str
 
 
-async def _post(session: aiohttp.ClientSession, url: str) -> str | None:
-    try:
-        async with session.post(url, data=BODY, headers={"content-type": "application/json"}) as answer:
-            if answer.status != 200:
-                return None
-            return (await answer.json())["event_id"]
-    except (aiohttp.ClientError, TimeoutError, ValueError):
-        return None
-
-
 async def _burst(stack: Stack, token: str, count: int, connections: int) -> list[Sent]:
     sent: list[Sent] = []
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(count):
-        queue.put_nowait(i)
-    timeout = aiohttp.ClientTimeout(total=stack.cfg.request_timeout_s)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections), timeout=timeout) as session:
+    async with Poster(stack.cfg.host, stack.port, connections, stack.cfg.request_timeout_s) as poster:
+        request = poster.request(token)
+        remaining = count
+
         async def client() -> None:
-            while not queue.empty():
-                queue.get_nowait()
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
                 at = time.time()
-                event_id = await _post(session, stack.url(token))
+                event_id = await poster.post(request)
                 if event_id:
                     sent.append(Sent(event_id, at, token))
 
@@ -210,8 +200,8 @@ def burst(stack: Stack, token: str, count: int, connections: int = 32) -> list[S
 async def _open_loop(stack: Stack, tokens: list[tuple[str, float]], seconds: float) -> list[Sent]:
     """Each (token, rate) posted on its own fixed schedule; latency counts from the schedule."""
     sent: list[Sent] = []
-    timeout = aiohttp.ClientTimeout(total=stack.cfg.request_timeout_s)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64), timeout=timeout) as session:
+    async with Poster(stack.cfg.host, stack.port, 64, stack.cfg.request_timeout_s) as poster:
+        requests = {token: poster.request(token) for token, _ in tokens}
         start = time.time() + 0.2
         schedule = sorted(
             (start + i / rate, token) for token, rate in tokens for i in range(int(rate * seconds))
@@ -219,7 +209,7 @@ async def _open_loop(stack: Stack, tokens: list[tuple[str, float]], seconds: flo
         tasks = []
 
         async def one(at: float, token: str) -> None:
-            event_id = await _post(session, stack.url(token))
+            event_id = await poster.post(requests[token])
             if event_id:
                 sent.append(Sent(event_id, at, token))
 

@@ -175,14 +175,14 @@ class Engine:
         connection.close()
 
     def step(self) -> None:
+        """Claim and send first (new events wait on nothing), then record
+        what came back meanwhile. A finished attempt frees its slot at once;
+        its event stays claimed until recorded, so no one claims it twice."""
         finished = self._collect()
-        try:
-            record_attempts(finished)
-        finally:
-            for sent in finished:
-                self._busy[sent.event.endpoint_id] -= 1
-                self._in_flight -= 1
-            self._busy += Counter()  # drops endpoints with nothing in flight
+        for sent in finished:
+            self._busy[sent.event.endpoint_id] -= 1
+            self._in_flight -= 1
+        self._busy += Counter()  # drops endpoints with nothing in flight
         now = time.monotonic()
         for sent in finished:
             answered = sent.response.outcome in (Outcome.SUCCESS, Outcome.HTTP_ERROR)
@@ -191,10 +191,13 @@ class Engine:
             else:
                 self._fast.pop(sent.event.endpoint_id, None)
         self._fast = {pk: at for pk, at in self._fast.items() if now - at < FAST_MEMORY_SECONDS}
+        try:
+            if not self._stopping.is_set():
+                self._claim_and_send()
+        finally:
+            record_attempts(finished)
         self._health.touch([sent.event.endpoint for sent in finished])
         self._health.refresh_due()
-        if not self._stopping.is_set():
-            self._claim_and_send()
 
     def _collect(self) -> list[Sent]:
         finished = []

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -73,8 +74,17 @@ async def _after_commit(stored: list[Stored]) -> None:
         except Exception:
             log.exception("monitoring could not count %d stored events", len(stored))
     idle = {s.endpoint.pk: s.endpoint for s in stored if s.endpoint.health == Health.INACTIVE}
+    # The batcher's cached endpoint still says inactive for a while after the
+    # refresh: one refresh per endpoint per interval is enough.
+    now = time.monotonic()
+    idle = {pk: e for pk, e in idle.items() if now - _health_woken.get(pk, -HEALTH_WAKE_SECONDS) >= HEALTH_WAKE_SECONDS}
+    _health_woken.update((pk, now) for pk in idle)
     if idle:
         await sync_to_async(_wake_up_health, thread_sensitive=False)(list(idle.values()))
+
+
+HEALTH_WAKE_SECONDS = 5.0
+_health_woken: dict[int, float] = {}
 
 
 def _wake_up_health(endpoints: list[Endpoint]) -> None:
