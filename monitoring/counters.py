@@ -1,7 +1,8 @@
 """Per-endpoint counters in Redis: what ingest, attempts and reports add up.
 
-Hot paths only ever HINCRBY, pipelined, once per batch: one hash per
-minute and one per hour (`<prefix>:mon:m:<epoch>`, `…:mon:h:<epoch>`) with
+Hot paths only ever HINCRBY, once per batch in one script call
+(`INCREMENT`) that the caller's pipeline carries: one hash per minute and
+one per hour (`<prefix>:mon:m:<epoch>`, `…:mon:h:<epoch>`) with
 fields `<endpoint pk>:<counter>`, and a never-expiring totals hash for
 Prometheus. Beat copies the recent hashes into Rollup rows every minute
 (monitoring.flush); the hashes live a few hours so a late flush loses
@@ -73,13 +74,26 @@ class Tally:
         return bool(self.counts)
 
     def queue(self, pipe) -> None:
+        if not self.counts:
+            return
         minute, hour = minute_key(floor_minute(self.now)), hour_key(floor_hour(self.now))
-        for field, amount in self.counts.items():
-            pipe.hincrby(minute, field, amount)
-            pipe.hincrby(hour, field, amount)
-            pipe.hincrby(totals_key(), field, amount)
-        pipe.expire(minute, KEY_TTL_SECONDS)
-        pipe.expire(hour, KEY_TTL_SECONDS)
+        pairs = [part for field, amount in self.counts.items() for part in (field, amount)]
+        pipe.eval(INCREMENT, 3, minute, hour, totals_key(), KEY_TTL_SECONDS, *pairs)
+
+
+# KEYS: the minute, hour and totals hashes; ARGV: the TTL of the first two,
+# then field, amount pairs. One command instead of three per field: packing
+# commands was most of a batch's Redis cost in the client (redis-py).
+INCREMENT = """
+for i = 2, #ARGV, 2 do
+    redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+    redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
+    redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return 0
+"""
 
 
 _client: redis.Redis | None = None

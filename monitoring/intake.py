@@ -36,6 +36,18 @@ SIGNATURE_KEY = "signature-failures"
 
 _last_raised: dict[tuple[int, str], float] = {}
 
+# INCR each key; a new one expires ARGV[1] seconds later. The counts, in order.
+COUNT_SEEN = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('INCR', key)
+    if counts[i] == 1 then
+        redis.call('EXPIRE', key, ARGV[1])
+    end
+end
+return counts
+"""
+
 
 @dataclass
 class Finding:
@@ -144,7 +156,7 @@ class Arrivals:
         self.repeats: list[tuple[int, str, bool]] = []
         for item in stored:
             self._count(item.event, item.endpoint)
-        self._slice = slice(0, 0)
+        self._at: int | None = None  # where the repeat counts are in the pipeline's results
 
     def _count(self, event, endpoint) -> None:
         self.tally.add(endpoint.pk, "events")
@@ -163,17 +175,18 @@ class Arrivals:
             self.repeats.append((endpoint.pk, key, bool(event.duplicate_of)))
 
     def queue(self, pipe) -> None:
-        """INCR each repeat key, counting within REPEAT_WINDOW_SECONDS of its first use."""
-        first = len(pipe)
-        for pk, key, _ in self.repeats:
-            pipe.incr(f"{counters.prefix()}:seen:{pk}:{key}")
-            pipe.expire(f"{counters.prefix()}:seen:{pk}:{key}", REPEAT_WINDOW_SECONDS, nx=True)
-        self._slice = slice(first, len(pipe), 2)
+        """Count each repeat key within REPEAT_WINDOW_SECONDS of its first use."""
+        self._at = None
+        if self.repeats:
+            self._at = len(pipe)
+            keys = [f"{counters.prefix()}:seen:{pk}:{key}" for pk, key, _ in self.repeats]
+            pipe.eval(COUNT_SEEN, len(keys), *keys, REPEAT_WINDOW_SECONDS)
         self.tally.queue(pipe)
 
     async def finish(self, results: list) -> None:
         repeats = counters.Tally(self.tally.now)
-        findings = self.findings + self._repeat_findings(results[self._slice], repeats)
+        seen = [] if self._at is None else results[self._at]
+        findings = self.findings + self._repeat_findings(seen, repeats)
         await counters.send_async(repeats)
         raise_now = [f for f in findings if _should_raise(f)]
         if raise_now:
