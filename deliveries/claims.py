@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
+from deliveries import prepared
 from endpoints.models import Endpoint
 from events.models import Event, EventStatus
 
@@ -182,7 +183,8 @@ def _claim_postgres(now: datetime, limit: int, room: Room, after: int) -> list[E
         "cap": room.cap or room.per_endpoint,
     }
     with transaction.atomic():
-        return list(Event.objects.raw(_CLAIM_SQL, params))
+        rows = prepared.fetch_all(_CLAIM_SQL, params)
+    return prepared.instances(Event, rows)
 
 
 def _claim_portable(now: datetime, limit: int, room: Room) -> list[Event]:
