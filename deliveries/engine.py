@@ -120,6 +120,7 @@ class Engine:
         self.per_endpoint = per_endpoint
         self.poll_seconds = poll_seconds
         self._signal = threading.Event()
+        self._idle = threading.Event()  # the driver waits for work (wakeups.listen)
         self._stopping = threading.Event()
         self._finished: queue.SimpleQueue[Sent] = queue.SimpleQueue()
         self._busy: Counter[int] = Counter()  # endpoint pk -> claimed here, not yet recorded
@@ -142,7 +143,8 @@ class Engine:
         self._session = asyncio.run_coroutine_threadsafe(self._open_session(), self._loop).result(10)
         self._driver.start()
         threading.Thread(
-            target=wakeups.listen, args=(self.wake, self._stopping), name="forwarding-wakeups", daemon=True
+            target=wakeups.listen, args=(self.wake, self._idle, self._stopping), name="forwarding-wakeups",
+            daemon=True,
         ).start()
 
     async def _open_session(self) -> outbound.aiohttp.ClientSession:
@@ -162,7 +164,9 @@ class Engine:
 
     def _drive(self) -> None:
         while not (self._stopping.is_set() and self._in_flight == 0):
+            self._idle.set()
             self._signal.wait(self.poll_seconds)
+            self._idle.clear()
             self._signal.clear()
             try:
                 self.step()

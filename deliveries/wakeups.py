@@ -41,10 +41,14 @@ def queue(pipe) -> None:
     pipe.ltrim(key(), 0, BACKLOG - 1)
 
 
-def listen(wake: Callable[[], None], stopping: threading.Event) -> None:
-    """Call `wake` on each wake-up taken until `stopping` is set (a thread's body)."""
+def listen(wake: Callable[[], None], idle: threading.Event, stopping: threading.Event) -> None:
+    """Take wake-ups while the engine is `idle` and call `wake` on each, until
+    `stopping` is set (a thread's body). A busy engine leaves them to the
+    others: it looks for due events again anyway once its step is over."""
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=5)
     while not stopping.is_set():
+        if not idle.wait(1.0):
+            continue
         try:
             if client.blpop([key()], timeout=1) is not None:
                 wake()

@@ -48,14 +48,17 @@ def test_wake_ups_nobody_takes_stay_a_few():
     client.delete(wakeups.key())
 
 
-def test_each_wake_up_wakes_one_listener_once_and_listeners_end_when_told():
+def test_each_wake_up_wakes_one_idle_listener_once_and_listeners_end_when_told():
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.delete(wakeups.key())
     woken: list[str] = []
     stopping = threading.Event()
+    idle, busy = threading.Event(), threading.Event()
+    idle.set()
     listeners = [
-        threading.Thread(target=wakeups.listen, args=(lambda name=name: woken.append(name), stopping), daemon=True)
-        for name in ("first", "second")
+        threading.Thread(target=wakeups.listen, args=(lambda name=name: woken.append(name), state, stopping),
+                         daemon=True)
+        for name, state in (("idle", idle), ("busy", busy))
     ]
     for listener in listeners:
         listener.start()
@@ -65,6 +68,7 @@ def test_each_wake_up_wakes_one_listener_once_and_listeners_end_when_told():
     pipe.execute()
 
     wait_until(lambda: len(woken) == 3, timeout=10, message="three wake-ups taken")
+    assert woken == ["idle"] * 3  # a busy engine leaves them to the others
     stopping.set()
     for listener in listeners:
         listener.join(5)
