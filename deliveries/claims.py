@@ -131,10 +131,25 @@ def claim_due(now: datetime, limit: int, room: Room, after: int = 0) -> list[Eve
         events = _claim_postgres(now, limit, room, after)
     else:
         events = _claim_portable(now, limit, room)
-    endpoints = Endpoint.objects.in_bulk({event.endpoint_id for event in events})
+    endpoints = _endpoints({event.endpoint_id for event in events})
     for event in events:
         event.endpoint = endpoints[event.endpoint_id]
     return events
+
+
+_ENDPOINT_SQL = (
+    f"SELECT {', '.join(f.column for f in Endpoint._meta.concrete_fields)} FROM {Endpoint._meta.db_table}"
+    " WHERE id = ANY(%s)"
+)
+
+
+def _endpoints(pks: set[int]) -> dict[int, Endpoint]:
+    """The claimed events' endpoints, read fresh (pause, destination, secrets)."""
+    if not pks:
+        return {}
+    if connection.vendor != "postgresql":
+        return Endpoint.objects.in_bulk(pks)
+    return {endpoint.pk: endpoint for endpoint in prepared.instances(Endpoint, prepared.fetch_all(_ENDPOINT_SQL, [sorted(pks)]))}
 
 
 def claim_one(now: datetime, event_id: int) -> list[Event]:

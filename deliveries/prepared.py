@@ -7,6 +7,8 @@ connection psycopg prepares a statement after a few executions and
 PostgreSQL then reuses its plan (PREPARE/EXECUTE, one round trip as before).
 """
 
+import functools
+
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
 
@@ -32,19 +34,24 @@ def fetch_all(sql: str, params: dict | list) -> list[tuple]:
 def instances(model, rows: list[tuple]) -> list:
     """Model instances from rows of all its concrete columns in order, with
     Django's own value converters (jsonb arrives as text, for one)."""
-    fields = model._meta.concrete_fields
-    converters = [
-        (index, field, connection.ops.get_db_converters(column) + field.get_db_converters(connection))
-        for index, field in enumerate(fields)
-        for column in [field.get_col(model._meta.db_table)]
-    ]
-    converters = [(index, column, functions) for index, column, functions in converters if functions]
-    names = [field.attname for field in fields]
+    names, converters = _columns(model)
     made = []
     for row in rows:
         values = list(row)
-        for index, field, functions in converters:
+        for index, column, functions in converters:
             for function in functions:
-                values[index] = function(values[index], field.get_col(model._meta.db_table), connection)
+                values[index] = function(values[index], column, connection)
         made.append(model.from_db(connection.alias, names, values))
     return made
+
+
+@functools.cache
+def _columns(model) -> tuple[list[str], list[tuple]]:
+    fields = model._meta.concrete_fields
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if functions:
+            converters.append((index, column, functions))
+    return [field.attname for field in fields], converters
