@@ -4,6 +4,7 @@ Ctrl-C (or any of the three exiting) stops all of them.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,8 +29,13 @@ def _check_redis(url: str) -> None:
 def worker_command(name: str, concurrency: str = "2") -> list[str]:
     """One Celery worker process. Its threads only take wake-ups and the
     sweeper; the forwarding itself runs in the process's engine
-    (deliveries/engine.py), DELIVERY_CONCURRENCY attempts at a time."""
-    return [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", concurrency,
+    (deliveries/engine.py), DELIVERY_CONCURRENCY attempts at a time.
+
+    Workers run at a lower CPU priority (WORKER_NICE, default 5) than the web
+    server: answering a sender is what must never wait, and events that
+    queue up meanwhile are claimed in larger, cheaper batches."""
+    nice = env_int("WORKER_NICE", 5, minimum=0)
+    return [*(["nice", "-n", str(nice)] if nice and shutil.which("nice") else []), sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "threads", "-c", concurrency,
             "--without-gossip", "--without-mingle", "-l", "WARNING", "-n", f"{name}@%h"]
 
 
