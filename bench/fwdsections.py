@@ -63,21 +63,7 @@ def _measure(stack: Stack, load: Callable[[], list[fwdstack.Sent]], timeout: flo
 def burst(stack: Stack, notes: list[str], pgbench_tps: float | None, profile_to: os.PathLike | None) -> list[Row]:
     name = f"burst {BURST:,} -> 1 endpoint, {stack.workers} worker process{'es' if stack.workers > 1 else ''}"
     [token] = stack.endpoints([("burst", "/burst", 10, [60])]).values()
-    spies = []
-    if profile_to:
-        web_profile = Path(profile_to).with_name(f"web-{Path(profile_to).name}")
-        spies = [("one worker process", fwdstack.profile(stack.worker_procs[0].pid, 8, Path(profile_to)), Path(profile_to)),
-                 ("web processes", fwdstack.profile(stack.web.pid, 8, web_profile, children=True), web_profile)]
     sent, arrived, spent, started = _measure(stack, lambda: fwdstack.burst(stack, token, BURST), timeout=180)
-    for what, spy, raw in spies:
-        if spy is None:
-            continue
-        spy.wait(30)
-        frames, samples = fwdstack.top_frames(raw)
-        kept = Path(tempfile.gettempdir()) / f"hookline-{raw.name}"
-        if raw.exists():
-            shutil.copyfile(raw, kept)
-        notes.append(f"note ({name}): py-spy, {what}, {samples:,} busy samples (raw: {kept}): {frames}")
     last = max(arrived.first.values(), default=started)
     ingest_s = max(s.scheduled for s in sent) - started if sent else 0
     rate = len(arrived.first) / (last - started) if last > started else None
@@ -90,7 +76,31 @@ def burst(stack: Stack, notes: list[str], pgbench_tps: float | None, profile_to:
         rows.append(Row(name, "deliveries/s / pgbench tps", rate / pgbench_tps if rate and pgbench_tps else None, "",
                         note=f"pgbench INSERT {pgbench_tps or 0:,.0f} tps in this run"))
     rows += _accounting(name, arrived) + _cpu_rows(name, spent, len(arrived.first))
+    if profile_to:
+        notes += _profiled_burst(stack, name, token, Path(profile_to))
     return rows + _drain(stack, name)
+
+
+def _profiled_burst(stack: Stack, name: str, token: str, raw: Path) -> list[str]:
+    """The same burst again with py-spy sampling one worker and the web
+    processes, unscored: on 2 cores the sampling itself slowed the burst by
+    half when it ran beside the measured one."""
+    web_raw = raw.with_name(f"web-{raw.name}")
+    spies = [("one worker process", fwdstack.profile(stack.worker_procs[0].pid, 8, raw), raw),
+             ("web processes", fwdstack.profile(stack.web.pid, 8, web_raw, children=True), web_raw)]
+    sent = fwdstack.burst(stack, token, BURST)
+    fwdstack.wait_for(stack, sent, timeout=180)
+    notes = []
+    for what, spy, path in spies:
+        if spy is None:
+            continue
+        spy.wait(30)
+        frames, samples = fwdstack.top_frames(path)
+        kept = Path(tempfile.gettempdir()) / f"hookline-{path.name}"
+        if path.exists():
+            shutil.copyfile(path, kept)
+        notes.append(f"note ({name}, a second, unscored burst): py-spy, {what}, {samples:,} busy samples (raw: {kept}): {frames}")
+    return notes
 
 
 def _drain(stack: Stack, name: str) -> list[Row]:
@@ -127,6 +137,7 @@ def open_loop(stack: Stack, hanging: bool, baseline_p99_ms: float | None) -> tup
     healthy = {t for n, t in tokens.items() if "-ok-" in n}
     load = [(t, OPEN_LOOP_RATE / HEALTHY_ENDPOINTS) for t in healthy]
     load += [(t, HANG_RATE) for n, t in tokens.items() if "-hang-" in n]
+    stack.vacuum()
     before = stack.cpu()
     sent = fwdstack.open_loop(stack, load, OPEN_LOOP_SECONDS)
     # Hanging endpoints never take their events: wait for the healthy ones only.
