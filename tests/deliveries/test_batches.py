@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from deliveries import outbound
@@ -44,6 +45,15 @@ def test_one_claim_serves_every_endpoint_behind_another_ones_backlog(alice):
     claimed = claim_due(timezone.now(), 50, Room(per_endpoint=10, busy={}))
     per_endpoint = {e.pk: sum(1 for c in claimed if c.endpoint_id == e.pk) for e in (backlog, quiet, other)}
     assert per_endpoint == {backlog.pk: 10, quiet.pk: 2, other.pk: 3}
+
+
+def test_only_a_pending_event_can_have_a_due_time(alice):
+    # Claims find due events by due time alone; the database holds the rule.
+    [event] = due_events(endpoint_of(alice, "Due"), 1)
+    for status in (EventStatus.DELIVERED, EventStatus.FAILED, EventStatus.HELD):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Event.objects.filter(pk=event.pk).update(status=status)
+    assert Event.objects.filter(pk=event.pk).update(status=EventStatus.DELIVERED, next_attempt_at=None) == 1
 
 
 def test_a_claim_leaves_out_what_is_already_in_flight(alice):
