@@ -35,7 +35,7 @@ def hook():
 def channels(owner, slack: Receiver, hook: Receiver) -> Channel:
     types = [AlertType.ENDPOINT_DOWN, AlertType.PROCESSING_FAILURES]
     to_slack = Channel(owner=owner, kind="slack", alert_types=types)
-    to_slack.target = slack.url + "/services/T000/B000/XXXX"
+    to_slack.target = slack.url + "/services/T0HOOKLINE/B0ALERTS/incomingwebhooktoken"
     to_slack.save()
     signed = Channel(owner=owner, kind="webhook", alert_types=types)
     signed.target = hook.url + "/hookline-alerts"
