@@ -10,8 +10,8 @@ that many of each endpoint, ROUNDS_AHEAD times that of an endpoint whose
 last answers came fast (so sending goes on while the driver records and
 claims), and at most DELIVERY_CONCURRENCY in all.
 
-Ingest wakes the driver over Redis pub/sub (`wakeups`) when it stores due
-events, Celery tasks do so after replays and resumes, and beat's sweeper
+Ingest wakes an idle driver through a short Redis list (`wakeups`) when it
+stores due events, Celery tasks do so after replays and resumes, and beat's sweeper
 wakes it as a safety net; between wake-ups it looks for due retries every
 DELIVERY_POLL_SECONDS. Everything it knows is
 in the database: a process killed mid-batch leaves claimed events that are

@@ -48,10 +48,11 @@ async def _after_commit(stored: list[Stored]) -> None:
     """One Redis round trip per batch: the engines' wake-up, the
     `event.received` messages and monitoring's counters."""
     from deliveries import wakeups
+    from monitoring import counters
     from monitoring.intake import Arrivals
     from realtime import envelope, publish
 
-    pipe = publish.async_client().pipeline(transaction=False)
+    pipe = counters.async_client().pipeline(transaction=False)
     if any(s.wake for s in stored):
         wakeups.queue(pipe)
     publish.queue_many(

@@ -108,6 +108,8 @@ def client() -> redis.Redis:
 
 
 def async_client() -> aioredis.Redis:
+    """This event loop's client; ingest's after-commit pipeline (wake-up,
+    realtime messages, these counters) goes out on it too."""
     import asyncio
 
     loop = asyncio.get_running_loop()

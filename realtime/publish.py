@@ -36,22 +36,6 @@ async def publish(group: str, message: dict[str, Any]) -> None:
         log.exception("could not publish %s to %s", message["type"], group)
 
 
-_clients: dict[asyncio.AbstractEventLoop, Any] = {}
-
-
-def async_client():
-    """This event loop's Redis client for pipelines of PUBLISH commands (the
-    ingest path adds its wake-up and monitoring counters to the same one)."""
-    from django.conf import settings
-    from redis import asyncio as aioredis
-
-    loop = asyncio.get_running_loop()
-    client = _clients.get(loop)
-    if client is None:
-        client = _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-    return client
-
-
 def queue_many(pipe, items: list[tuple[str, dict[str, Any]]]) -> None:
     """Add group messages to a Redis pipeline.
 
@@ -68,18 +52,6 @@ def queue_many(pipe, items: list[tuple[str, dict[str, Any]]]) -> None:
     prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
     for group, message in items:
         pipe.publish(f"{prefix}__group__{group}", layer.serialize(layer_message(message)))
-
-
-async def publish_many(items: list[tuple[str, dict[str, Any]]]) -> None:
-    """Many group messages in one Redis round trip."""
-    if not items:
-        return
-    try:
-        pipe = async_client().pipeline(transaction=False)
-        queue_many(pipe, items)
-        await pipe.execute()
-    except Exception:  # a Redis outage must never fail ingest
-        log.exception("could not publish %d messages", len(items))
 
 
 def _publisher_loop() -> asyncio.AbstractEventLoop:
