@@ -1,21 +1,23 @@
 """The forwarding engine of one worker process.
 
-One driver thread owns the database side: it claims due events in batches
-(`claims`), hands them to one asyncio event loop that sends them all at
-once over pooled connections (`outbound`), and records finished attempts in
-batches (`recording`) as they come back, so a slow destination never holds
-up a batch of fast ones. Each endpoint has at most
-DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT requests open per process; claims take
-that many of each endpoint, ROUNDS_AHEAD times that of an endpoint whose
-last answers came fast (so sending goes on while the driver records and
-claims), and at most DELIVERY_CONCURRENCY in all.
+Three threads share the work. The driver owns claiming: it claims due
+events in batches (`claims`) and hands them to one asyncio event loop that
+sends them all at once over pooled connections (`outbound`). The recorder
+records finished attempts in batches (`recording`) as they come back, on
+its own database connection, so a new event never waits behind a
+recording and a slow destination never holds up a batch of fast ones.
+Each endpoint has at most DELIVERY_MAX_IN_FLIGHT_PER_ENDPOINT requests open
+per process; claims take that many of each endpoint, ROUNDS_AHEAD times
+that of an endpoint whose last answers came fast (so sending goes on while
+the driver claims the next batch), and at most DELIVERY_CONCURRENCY in all.
 
 Ingest wakes an idle driver through a short Redis list (`wakeups`) when it
-stores due events, Celery tasks do so after replays and resumes, and beat's sweeper
-wakes it as a safety net; between wake-ups it looks for due retries every
-DELIVERY_POLL_SECONDS. Everything it knows is
-in the database: a process killed mid-batch leaves claimed events that are
-due again once their lease runs out.
+stores due events, Celery tasks do so after replays and resumes, and beat's
+sweeper wakes it as a safety net; between wake-ups it looks for due retries
+every DELIVERY_POLL_SECONDS. A finished attempt wakes the driver only when
+its last claim was cut short by a cap, since only then may more be waiting.
+Everything it knows is in the database: a process killed mid-batch leaves
+claimed events that are due again once their lease runs out.
 """
 
 import asyncio
@@ -122,7 +124,9 @@ class Engine:
         self._signal = threading.Event()
         self._idle = threading.Event()  # the driver waits for work (wakeups.listen)
         self._stopping = threading.Event()
-        self._finished: queue.SimpleQueue[Sent] = queue.SimpleQueue()
+        self._finished: queue.SimpleQueue[Sent] = queue.SimpleQueue()  # for the recorder
+        self._freed: queue.SimpleQueue[Sent] = queue.SimpleQueue()  # slots the driver gets back
+        self._capped = False  # the last claim stopped at a cap: a freed slot may let more through
         self._busy: Counter[int] = Counter()  # endpoint pk -> claimed here, not yet recorded
         self._in_flight = 0
         self._cursor = 0  # claims start after this endpoint pk, so every endpoint gets a turn
@@ -137,11 +141,13 @@ class Engine:
         self._loop = asyncio.new_event_loop()
         self._session: outbound.aiohttp.ClientSession | None = None
         self._driver = threading.Thread(target=self._drive, name="forwarding-driver", daemon=True)
+        self._recorder = threading.Thread(target=self._record, name="forwarding-recorder", daemon=True)
 
     def start(self) -> None:
         threading.Thread(target=self._loop.run_forever, name="forwarding-sender", daemon=True).start()
         self._session = asyncio.run_coroutine_threadsafe(self._open_session(), self._loop).result(10)
         self._driver.start()
+        self._recorder.start()
         threading.Thread(
             target=wakeups.listen, args=(self.wake, self._idle, self._stopping), name="forwarding-wakeups",
             daemon=True,
@@ -157,7 +163,9 @@ class Engine:
         """Claim nothing more; give attempts in flight `grace` seconds to be recorded."""
         self._stopping.set()
         self._signal.set()
+        deadline = time.monotonic() + grace
         self._driver.join(grace)
+        self._recorder.join(max(0.0, deadline - time.monotonic()))
         if self._session is not None:
             with contextlib.suppress(Exception):  # shutting down: only the warning is avoided
                 asyncio.run_coroutine_threadsafe(self._session.close(), self._loop).result(2)
@@ -168,21 +176,38 @@ class Engine:
             self._signal.wait(self.poll_seconds)
             self._idle.clear()
             self._signal.clear()
-            try:
-                self.step()
-            except Exception:
-                # Postgres down, a lost connection: attempts not recorded are
-                # sent again after their lease, so the engine only has to go on.
-                log.exception("forwarding engine step failed; trying again in a second")
-                connection.close()
-                self._stopping.wait(1)
+            self._guarded(self.step)
         connection.close()
 
+    def _record(self) -> None:
+        """The recorder thread: record finished attempts as they come, a batch
+        at a time, until the driver is done and nothing is left."""
+        while True:
+            try:
+                finished = [self._finished.get(timeout=self.poll_seconds)]
+            except queue.Empty:
+                finished = []
+            finished += _drain(self._finished)
+            if not finished and not self._driver.is_alive():
+                break
+            self._guarded(lambda: self.record(finished))
+        connection.close()
+
+    def _guarded(self, work) -> None:
+        try:
+            work()
+        except Exception:
+            # Postgres down, a lost connection: attempts not recorded are
+            # sent again after their lease, so the engine only has to go on.
+            log.exception("forwarding engine step failed; trying again in a second")
+            connection.close()
+            self._stopping.wait(1)
+
     def step(self) -> None:
-        """Claim and send first (new events wait on nothing), then record
-        what came back meanwhile. A finished attempt frees its slot at once;
-        its event stays claimed until recorded, so no one claims it twice."""
-        finished = self._collect()
+        """Take back the slots of finished attempts, then claim and send. A
+        finished attempt's event stays claimed until the recorder has
+        recorded it, so no one claims it twice."""
+        finished = _drain(self._freed)
         for sent in finished:
             self._busy[sent.event.endpoint_id] -= 1
             self._in_flight -= 1
@@ -195,25 +220,18 @@ class Engine:
             else:
                 self._fast.pop(sent.event.endpoint_id, None)
         self._fast = {pk: at for pk, at in self._fast.items() if now - at < FAST_MEMORY_SECONDS}
-        try:
-            if not self._stopping.is_set():
-                self._claim_and_send()
-        finally:
-            record_attempts(finished)
+        if not self._stopping.is_set():
+            self._claim_and_send()
+
+    def record(self, finished: list[Sent]) -> None:
+        record_attempts(finished)
         self._health.touch([sent.event.endpoint for sent in finished])
         self._health.refresh_due()
 
-    def _collect(self) -> list[Sent]:
-        finished = []
-        while True:
-            try:
-                finished.append(self._finished.get_nowait())
-            except queue.Empty:
-                return finished
-
     def _claim_and_send(self) -> None:
         free = self.capacity - self._in_flight
-        if free <= 0:
+        self._capped = free <= 0
+        if self._capped:
             return
         now = timezone.now()
         room = Room(self.per_endpoint, self._busy, cap=self.per_endpoint, fast=frozenset(self._fast))
@@ -221,11 +239,12 @@ class Engine:
         if len(events) < free and self._cursor:
             # Every endpoint after the cursor had its turn: wrap around.
             busy = self._busy + Counter(event.endpoint_id for event in events)
-            room = Room(self.per_endpoint, busy, cap=self.per_endpoint, fast=frozenset(self._fast))
-            events += claim_due(now, free - len(events), room, after=0)
+            rest = Room(self.per_endpoint, busy, cap=self.per_endpoint, fast=frozenset(self._fast))
+            events += claim_due(now, free - len(events), rest, after=0)
             self._cursor = 0
         elif len(events) == free:
             self._cursor = max(event.endpoint_id for event in events)
+        self._capped = len(events) == free or _room_filled(room, events)
         pending = prepare(forwarding.set_aside(events))
         if not pending:
             return
@@ -253,8 +272,25 @@ class Engine:
             self._queued[endpoint_pk] -= 1
             if not self._queued[endpoint_pk]:
                 del self._queued[endpoint_pk], self._gates[endpoint_pk]
-        self._finished.put(pending.sent(response))
-        self._signal.set()
+        sent = pending.sent(response)
+        self._finished.put(sent)
+        self._freed.put(sent)
+        if self._capped or self._stopping.is_set():
+            self._signal.set()
+
+
+def _drain(finished: queue.SimpleQueue[Sent]) -> list[Sent]:
+    taken = []
+    while True:
+        try:
+            taken.append(finished.get_nowait())
+        except queue.Empty:
+            return taken
+
+
+def _room_filled(room: Room, events: list[Event]) -> bool:
+    """Whether some endpoint got all the room it had (more may be due)."""
+    return any(room.of(pk) <= n for pk, n in Counter(event.endpoint_id for event in events).items())
 
 
 _engine: Engine | None = None
