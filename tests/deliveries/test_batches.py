@@ -47,6 +47,28 @@ def test_one_claim_serves_every_endpoint_behind_another_ones_backlog(alice):
     assert per_endpoint == {backlog.pk: 10, quiet.pk: 2, other.pk: 3}
 
 
+def test_a_claim_is_one_statement_that_returns_the_events_as_stored_with_their_endpoints(
+    alice, django_assert_num_queries
+):
+    first, second = endpoint_of(alice, "First", timeout_seconds=7), endpoint_of(alice, "Second")
+    due_events(first, 2)
+    due_events(second, 1)
+    with django_assert_num_queries(1):
+        claimed = claim_due(timezone.now(), 10, Room(per_endpoint=10, busy={}))
+    assert len(claimed) == 3
+    for event in claimed:
+        stored = Event.objects.get(pk=event.pk)
+        fields = [f.attname for f in Event._meta.concrete_fields]
+        assert [getattr(event, name) for name in fields] == [getattr(stored, name) for name in fields]
+        assert event.claimed_until is not None and event._state.adding is False and event._state.db == "default"
+        assert event.endpoint == Endpoint.objects.get(pk=event.endpoint_id)
+    assert {e.endpoint.timeout_seconds for e in claimed if e.endpoint_id == first.pk} == {7}
+    # Instances made this way save like any other.
+    claimed[0].event_type = "claimed.saved"
+    claimed[0].save(update_fields=["event_type"])
+    assert Event.objects.get(pk=claimed[0].pk).event_type == "claimed.saved"
+
+
 def test_only_a_pending_event_can_have_a_due_time(alice):
     # Claims find due events by due time alone; the database holds the rule.
     [event] = due_events(endpoint_of(alice, "Due"), 1)
