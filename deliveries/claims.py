@@ -89,7 +89,7 @@ WITH RECURSIVE pending(endpoint_id) AS (
       FROM pending p WHERE p.endpoint_id IS NOT NULL
 ),
 picked AS (
-    SELECT due.id FROM pending p
+    SELECT due.id, p.endpoint_id FROM pending p
     CROSS JOIN LATERAL (
         -- Only the partial index: a status condition here once led the
         -- planner to AND it with the status index, reading every pending
@@ -109,10 +109,10 @@ picked AS (
 ),
 -- Rounds of the cap this process will hold of each endpoint: they set the lease.
 counted AS (
-    SELECT picked.id, ceil((count(*) OVER (PARTITION BY e.endpoint_id) + coalesce(
+    SELECT picked.id, ceil((count(*) OVER (PARTITION BY picked.endpoint_id) + coalesce(
                (SELECT b.n FROM unnest(%(busy_ids)s::bigint[], %(busy_counts)s::int[]) AS b(id, n)
-                 WHERE b.id = e.endpoint_id), 0))::numeric / %(cap)s) AS rounds
-      FROM picked JOIN events_event e ON e.id = picked.id
+                 WHERE b.id = picked.endpoint_id), 0))::numeric / %(cap)s) AS rounds
+      FROM picked
 )
 UPDATE events_event e
    SET next_attempt_at = %(now)s + make_interval(secs => greatest(%(lease)s, ep.timeout_seconds * c.rounds + %(margin)s)),
