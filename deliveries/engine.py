@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from deliveries import forwarding, outbound, wakeups
@@ -224,7 +224,18 @@ class Engine:
             self._claim_and_send()
 
     def record(self, finished: list[Sent]) -> None:
-        record_attempts(finished)
+        """Record a batch. Its statement is tried once more on a fresh
+        connection when the recorder's own has broken since its last batch
+        (PostgreSQL restarted, an administrator cut it) or lost a deadlock:
+        an unrecorded attempt is sent again after its lease, so giving up at
+        once would turn every restart into duplicates. Settling is guarded
+        by the claim, so a second try never records anything twice."""
+        try:
+            record_attempts(finished)
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("recording %d attempts failed (%s); once more on a new connection", len(finished), exc)
+            connection.close()
+            record_attempts(finished)
         self._health.touch([sent.event.endpoint for sent in finished])
         self._health.refresh_due()
 

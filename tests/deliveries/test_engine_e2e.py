@@ -3,8 +3,10 @@ retry timing and two processes sharing one burst."""
 
 from collections import Counter
 
+import psycopg
 import pytest
 import requests
+from django.db import connection
 
 from deliveries.models import DeliveryAttempt, Outcome
 from endpoints.models import Endpoint
@@ -12,6 +14,7 @@ from events.models import Event, EventStatus
 from tests.support import processes, sockets
 from tests.support.processes import wait_until
 from tests.support.receiver import Receiver, Reply
+from tests.support.stack import STACK_APPLICATION_NAME
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,3 +105,31 @@ def test_two_worker_processes_share_a_burst_without_sending_any_event_twice(serv
     copies = Counter(r.header("webhook-id") for r in receiver.requests)
     assert copies == Counter({event_id: 1 for event_id in sent})
     assert DeliveryAttempt.objects.count() == 300
+
+
+def test_connections_cut_between_batches_cost_no_second_send(server, worker, alice, receiver):
+    # As a PostgreSQL restart would: every connection of the stack is cut while
+    # the engine idles. The recorder learns its connection is gone only when it
+    # records the next attempt; giving that batch up would send it again once
+    # its lease (15 s here) ran out.
+    endpoint = Endpoint.objects.create(owner=alice, name="Cut", destination_url=receiver.url, timeout_seconds=10)
+    first = post(server, endpoint)
+    wait_until(lambda: delivered([first]), timeout=10, message="the first delivery")
+    name = connection.settings_dict["NAME"]
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        cut = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+            [name, STACK_APPLICATION_NAME],
+        ).fetchone()[0]
+    assert cut >= 2  # the web's pool and the worker's engine at least
+    second = wait_until(lambda: _posted_once_stored(server, endpoint), timeout=15, message="ingest back after the cut")
+    wait_until(lambda: delivered([second]), timeout=8, message="the second delivery, recorded on its first attempt")
+    assert DeliveryAttempt.objects.filter(event__public_id=second).count() == 1
+    assert [r.header("webhook-id") for r in receiver.requests].count(second) == 1
+
+
+def _posted_once_stored(server, endpoint: Endpoint) -> str | None:
+    """The id of a webhook stored by the first request that is (the web's
+    pool may answer 503 while it replaces its cut connections)."""
+    answer = requests.post(f"{server.url}/in/{endpoint.ingest_token}", data=b'{"n": 2}', timeout=10)
+    return answer.json()["event_id"] if answer.status_code == 200 else None
