@@ -5,8 +5,10 @@ belong here), reads the body with a hard limit, and hands the row to a
 per-process Batcher: one transaction looks up every token of the batch and
 inserts every event, and each request is answered only after that commit.
 Wake-ups for the engines, `event.received` messages and monitoring's
-counters go out after the answer, in one Redis pipeline per batch, so they
-never add to a sender's latency.
+counters go out in one Redis pipeline per batch, and the answer waits for
+that pipeline (a bounded moment): a sender that waits for each answer
+before the next request sees its webhooks streamed in the order it sent
+them, whichever web process took each one.
 """
 
 import asyncio
@@ -44,9 +46,10 @@ def batcher() -> Batcher[Arrival, Stored]:
     return _batcher
 
 
-async def _after_commit(stored: list[Stored]) -> None:
+async def _after_commit(stored: list[Stored], published: asyncio.Future | None = None) -> None:
     """One Redis round trip per batch: the engines' wake-up, the
-    `event.received` messages and monitoring's counters."""
+    `event.received` messages and monitoring's counters; `published` is
+    done as soon as that round trip is over, whatever its outcome."""
     from deliveries import wakeups
     from monitoring import counters
     from monitoring.intake import Arrivals
@@ -69,6 +72,9 @@ async def _after_commit(stored: list[Stored]) -> None:
         results = await pipe.execute()
     except Exception:  # the events are stored; engines poll and the sweeper wakes them
         log.exception("could not announce %d stored events: Redis does not answer", len(stored))
+    finally:
+        if published is not None:
+            _done(published)
     if arrivals is not None and results is not None:
         try:
             await arrivals.finish(results)
@@ -103,36 +109,55 @@ def _wake_up_health(endpoints: list[Endpoint]) -> None:
 class AfterCommit:
     """Collects the stored events of a moment and announces them together.
 
-    One drain task at a time, so announcements leave in commit order; a
-    request only appends to a list (a task and a future per request cost
-    more than the announcement itself).
+    One drain task at a time, so announcements leave in commit order. A
+    request appends to a list and awaits the one future of its group (a
+    task and a future per request cost more than the announcement itself);
+    the group's future is done once its messages are in Redis, or after
+    `ANSWER_WAIT` seconds when Redis is slow, so an answer is never held
+    longer than that.
     """
 
     MAX_BATCH = 1000
+    ANSWER_WAIT = 0.25
 
     def __init__(self) -> None:
         self._pending: list[Stored] = []
+        self._published: asyncio.Future | None = None
         self._draining = False
 
-    def add(self, stored: Stored) -> None:
+    def add(self, stored: Stored) -> asyncio.Future:
+        """The future the answer for `stored` waits for."""
         self._pending.append(stored)
+        if self._published is None:
+            loop = asyncio.get_running_loop()
+            self._published = loop.create_future()
+            loop.call_later(self.ANSWER_WAIT, _done, self._published)
         if not self._draining:
             self._draining = True
             task = asyncio.create_task(self._drain())
             _background.add(task)
             task.add_done_callback(_background.discard)
+        return self._published
 
     async def _drain(self) -> None:
         try:
             while self._pending:
-                batch = self._pending[: self.MAX_BATCH]
-                del self._pending[: self.MAX_BATCH]
-                try:
-                    await _after_commit(batch)
-                except Exception:  # the events are stored; the sweeper still forwards them
-                    log.exception("announcing %d stored events failed", len(batch))
+                group, published = self._pending, self._published
+                self._pending, self._published = [], None
+                for start in range(0, len(group), self.MAX_BATCH):
+                    last = start + self.MAX_BATCH >= len(group)
+                    try:
+                        await _after_commit(group[start:start + self.MAX_BATCH], published if last else None)
+                    except Exception:  # the events are stored; the sweeper still forwards them
+                        log.exception("announcing %d stored events failed", len(group))
+                _done(published)
         finally:
             self._draining = False
+
+
+def _done(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 _after: AfterCommit | None = None
@@ -234,7 +259,7 @@ async def receive_webhook(scope, receive, send) -> None:
         await _send(send, 404, _error("Unknown ingest URL."))
         return
     if stored.event is not None:
-        after_commit().add(stored)
+        await after_commit().add(stored)
     if stored.answer is not None:  # a handshake, a rejected signature, a dropped duplicate
         await _send(send, stored.answer.status, stored.answer.body, stored.answer.content_type)
         return

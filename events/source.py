@@ -165,7 +165,7 @@ class SourceConsumer(AsyncWebsocketConsumer):
                 log.exception("the WebSocket source could not store a message")
                 return _nack("Storage is unavailable; send it again later.")
             if stored.event is not None:
-                after_commit().add(stored)
+                await after_commit().add(stored)
             answer = _answer(stored)
             if answer is not None:
                 return answer
