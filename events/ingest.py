@@ -145,11 +145,15 @@ class AfterCommit:
                 group, published = self._pending, self._published
                 self._pending, self._published = [], None
                 for start in range(0, len(group), self.MAX_BATCH):
+                    chunk = group[start:start + self.MAX_BATCH]
                     last = start + self.MAX_BATCH >= len(group)
                     try:
-                        await _after_commit(group[start:start + self.MAX_BATCH], published if last else None)
+                        await _after_commit(chunk, published if last else None)
                     except Exception:  # the events are stored; the sweeper still forwards them
-                        log.exception("announcing %d stored events failed", len(group))
+                        log.exception("announcing %d stored events failed", len(chunk))
+                # Answers are released as soon as the last pipeline is through
+                # (inside `_after_commit`); this covers a chunk that failed
+                # before its pipeline went out.
                 _done(published)
         finally:
             self._draining = False

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,15 @@ def queue_many(pipe, items: list[tuple[str, dict[str, Any]]]) -> None:
     of the hot path. Here the same PUBLISH commands, with the layer's own
     channel names and serialisation, go out in the caller's pipeline.
     """
-    from django.conf import settings
-
     layer = get_channel_layer()
-    # The pub/sub layer's name for a group's channel (its own method needs a
-    # running event loop; the forwarding engine's driver thread has none).
-    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
     for group, message in items:
-        pipe.publish(f"{prefix}__group__{group}", layer.serialize(layer_message(message)))
+        pipe.publish(group_channel(group), layer.serialize(layer_message(message)))
+
+
+def group_channel(group: str) -> str:
+    """The pub/sub layer's Redis channel for a group (its own method needs a
+    running event loop; the forwarding engine's driver thread has none)."""
+    return f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}__group__{group}"
 
 
 def _publisher_loop() -> asyncio.AbstractEventLoop:

@@ -7,9 +7,9 @@ each one (the server runs two, and each announces on its own).
 
 import pytest
 import requests
-from django.conf import settings
 
 from endpoints.models import Endpoint, endpoint_group
+from realtime.publish import group_channel
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +19,7 @@ PAUSE_MS = 150  # under the longest an answer waits for its announcement
 def test_the_answer_waits_until_the_event_received_message_is_in_redis(server, alice, redis_client):
     endpoint = Endpoint.objects.create(owner=alice, name="Ordered")
     listener = redis_client.pubsub()
-    listener.subscribe(f"{settings.REDIS_PREFIX}__group__{endpoint_group(endpoint.public_id)}")
+    listener.subscribe(group_channel(endpoint_group(endpoint.public_id)))
     assert listener.get_message(timeout=5)["type"] == "subscribe"
     requests.post(f"{server.url}/in/{endpoint.ingest_token}", data=b"{}", timeout=10)  # warm pools
 
