@@ -122,7 +122,8 @@ def test_a_paused_endpoint_stores_events_as_held(server, alice):
     assert event.next_attempt_at is None
 
 
-def test_an_endpoint_with_a_destination_makes_the_event_due_at_once(server, alice):
+def test_an_endpoint_with_a_destination_makes_the_event_due_at_once(server, no_worker, alice):
+    # no_worker: a worker left running by an earlier test would attempt it at once.
     endpoint = Endpoint.objects.create(owner=alice, name="Fwd", destination_url="https://example.test/")
     requests.post(f"{server.url}/in/{endpoint.ingest_token}", data=b"{}", timeout=10)
     event = Event.objects.get()
