@@ -60,6 +60,14 @@ def claim(results: list) -> list[str]:
     return claimed
 
 
+def claims_of(results: list, claimed: list[str]) -> list[str]:
+    """Which of the `claimed` keys belong to these results."""
+    if not claimed:
+        return []
+    mine = {_key(stored.endpoint.pk, stored.dedup_key) for stored in results if stored.dedup_key}
+    return [key for key in claimed if key in mine]
+
+
 def release(keys: list[str]) -> None:
     if not keys:
         return

@@ -29,6 +29,8 @@ from endpoints.validation import allowed_response_content_type
 from events import limits
 from events.batcher import Batcher
 from events.store import Arrival, Stored, make_store
+from monitoring import counters
+from monitoring.counters import Tally
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +48,21 @@ def batcher() -> Batcher[Arrival, Stored]:
     return _batcher
 
 
-async def _after_commit(stored: list[Stored], published: asyncio.Future | None = None) -> None:
+async def _after_commit(
+    stored: list[Stored], published: asyncio.Future | None = None, carried: Tally | None = None
+) -> Tally | None:
     """One Redis round trip per batch: the engines' wake-up, the
-    `event.received` messages and monitoring's counters; `published` is
-    done as soon as that round trip is over, whatever its outcome."""
+    `event.received` messages and monitoring's counters, with the counts an
+    earlier batch `carried` over; `published` is done as soon as that round
+    trip is over, whatever its outcome. Returns the counts this batch's
+    repeats add, for the next round trip to carry."""
     from deliveries import wakeups
-    from monitoring import counters
     from monitoring.intake import Arrivals
     from realtime import envelope, publish
 
     pipe = counters.async_client().pipeline(transaction=False)
+    if carried:
+        carried.queue(pipe)
     if any(s.wake for s in stored):
         wakeups.queue(pipe)
     publish.queue_many(
@@ -75,9 +82,10 @@ async def _after_commit(stored: list[Stored], published: asyncio.Future | None =
     finally:
         if published is not None:
             _done(published)
+    repeats = None
     if arrivals is not None and results is not None:
         try:
-            await arrivals.finish(results)
+            repeats = await arrivals.finish(results)
         except Exception:
             log.exception("monitoring could not count %d stored events", len(stored))
     idle = {s.endpoint.pk: s.endpoint for s in stored if s.endpoint.health == Health.INACTIVE}
@@ -88,6 +96,7 @@ async def _after_commit(stored: list[Stored], published: asyncio.Future | None =
     _health_woken.update((pk, now) for pk in idle)
     if idle:
         await sync_to_async(_wake_up_health, thread_sensitive=False)(list(idle.values()))
+    return repeats
 
 
 HEALTH_WAKE_SECONDS = 5.0
@@ -140,6 +149,7 @@ class AfterCommit:
         return self._published
 
     async def _drain(self) -> None:
+        carried = None
         try:
             while self._pending:
                 group, published = self._pending, self._published
@@ -148,13 +158,17 @@ class AfterCommit:
                     chunk = group[start:start + self.MAX_BATCH]
                     last = start + self.MAX_BATCH >= len(group)
                     try:
-                        await _after_commit(chunk, published if last else None)
+                        carried = await _after_commit(chunk, published if last else None, carried)
                     except Exception:  # the events are stored; the sweeper still forwards them
+                        carried = None
                         log.exception("announcing %d stored events failed", len(chunk))
                 # Answers are released as soon as the last pipeline is through
                 # (inside `_after_commit`); this covers a chunk that failed
                 # before its pipeline went out.
                 _done(published)
+            # Nothing more to ride along with: the last repeat counts go alone.
+            if carried:
+                await counters.send_async(carried)
         finally:
             self._draining = False
 

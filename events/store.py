@@ -25,6 +25,7 @@ from django.db import DataError, IntegrityError, connection, transaction
 from config.event_loop_pool import open_pool
 from endpoints.models import Endpoint
 from events import dedup, inspection, ratelimit
+from events.endpoint_cache import EndpointCache
 from events.answers import Answer
 from events.models import Event, EventStatus
 
@@ -169,9 +170,9 @@ _ENDPOINT_FIELDS = tuple(
         "response_content_type", "response_body", "rate_limit", "health", "monitoring",
     } | inspection.ENDPOINT_FIELDS
 )
-_TOKEN_INDEX = _ENDPOINT_FIELDS.index("ingest_token")
+# The row's version comes first, then the fields (events/endpoint_cache.py).
 _ENDPOINT_SQL = (
-    f"SELECT {', '.join(_ENDPOINT_FIELDS)} FROM {Endpoint._meta.db_table} WHERE ingest_token = ANY(%s)"
+    f"SELECT xmin::text, {', '.join(_ENDPOINT_FIELDS)} FROM {Endpoint._meta.db_table} WHERE ingest_token = ANY(%s)"
 )
 # The INSERT of a whole batch is one statement with two parameters: the
 # rows as one JSON document (one C-level `json.dumps`, headers and signature
@@ -181,7 +182,10 @@ _ENDPOINT_SQL = (
 # BEGIN/COMMIT pair two more round trips, and psycopg's own list adaptation
 # costs ~15 us per column per batch. Alone in its autocommit statement, the
 # INSERT is still all-or-nothing. Rows come back by public_id: nothing
-# promises RETURNING keeps the input's order.
+# promises RETURNING keeps the input's order. A row is inserted only while
+# its endpoint's row has the version ingest planned it with (the endpoint
+# may come from this process's cache); the others are left out and planned
+# again.
 _EVENT_COLUMNS = (
     ("endpoint_id", "bigint"),
     ("public_id", "text"),
@@ -209,8 +213,10 @@ _COLUMN_LIST = ", ".join(_EVENT_NAMES)
 _INSERT_SQL = (
     f"INSERT INTO {Event._meta.db_table} ({_COLUMN_LIST}, body, attempt_count, retry_index) "
     f"SELECT {_COLUMN_LIST}, body, 0, 0 FROM ROWS FROM ("
-    f"json_to_recordset(%s::json) AS ({', '.join(f'{name} {kind}' for name, kind in _EVENT_COLUMNS)}), "
-    f"unnest(%b::bytea[])) AS batch({_COLUMN_LIST}, body) "
+    f"json_to_recordset(%s::json) AS ({', '.join(f'{name} {kind}' for name, kind in _EVENT_COLUMNS)}, endpoint_version xid), "
+    f"unnest(%b::bytea[])) AS batch({_COLUMN_LIST}, endpoint_version, body) "
+    f"WHERE EXISTS (SELECT 1 FROM {Endpoint._meta.db_table} endpoint "
+    "WHERE endpoint.id = batch.endpoint_id AND endpoint.xmin = batch.endpoint_version) "
     "RETURNING public_id, id"
 )
 
@@ -219,23 +225,33 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _insert_params(events: list[Event]) -> tuple[str, list[bytes]]:
+def _insert_params(events: list[Event], versions: dict[int, str]) -> tuple[str, list[bytes]]:
+    """`versions`: the row version each endpoint instance was read at, by
+    `id()` (one batch may hold two reads of one endpoint: its old token
+    from the cache and its new one from the database)."""
     rows = []
     for event in events:
-        rows.append(dict(zip(_EVENT_NAMES, (
+        row = dict(zip(_EVENT_NAMES, (
             event.endpoint_id, event.public_id, event.method, event.path, event.query, event.headers,
             event.size, event.source_ip, event.content_type, event.received_at.isoformat(), event.status,
             _iso(event.next_attempt_at), _iso(event.enqueued_at), event.event_type, event.sha256, event.signature, event.duplicate_of, event.handshake,
             event.search_text,
-        ), strict=True)))
+        ), strict=True))
+        row["endpoint_version"] = versions[id(event.endpoint)]
+        rows.append(row)
     return json.dumps(rows), [event.body for event in events]
 
 
 class PostgresStore:
     """A psycopg async pool owned by one event loop (one per server process)."""
 
+    # Rounds of planning again after endpoints changed under a batch; past
+    # it the batch fails (a 503 for its senders) rather than loop.
+    REPLANS = 3
+
     def __init__(self) -> None:
         self._pool = None
+        self._endpoints = EndpointCache()
 
     async def _connection_pool(self):
         if self._pool is None:
@@ -250,29 +266,63 @@ class PostgresStore:
             self._pool = None
 
     async def __call__(self, arrivals: list[Arrival]) -> list[Stored]:
+        """Stores what it can, then plans again the arrivals whose endpoint
+        changed since it was read, from a fresh read."""
+        results: list[Stored | None] = [None] * len(arrivals)
+        todo = list(range(len(arrivals)))
+        for _ in range(self.REPLANS):
+            stored = await self._store_round([arrivals[i] for i in todo])
+            stale = []
+            for i, result in zip(todo, stored, strict=True):
+                if result.event is not None and result.event.pk is None:
+                    stale.append(i)
+                else:
+                    results[i] = result
+            if not stale:
+                return results
+            todo = stale
+        raise psycopg.OperationalError(f"the endpoints of {len(todo)} arrivals kept changing under one batch")
+
+    async def _store_round(self, arrivals: list[Arrival]) -> list[Stored]:
+        """One try of `_store_once` with store_sync's fallbacks. Nothing of
+        a failed statement is stored, so trying again stores nothing twice."""
         try:
-            return await self._store_retrying(arrivals)
+            try:
+                return await self._store_once(arrivals)
+            except psycopg.errors.IntegrityError:
+                return await self._store_once(arrivals)  # see store_sync
         except psycopg.DataError as exc:
             if len(arrivals) == 1:
                 return [Stored(event=None, rejected=str(exc).splitlines()[0])]
-            return [(await self([arrival]))[0] for arrival in arrivals]  # see store_sync
+            return [(await self._store_round([arrival]))[0] for arrival in arrivals]  # see store_sync
 
-    async def _store_retrying(self, arrivals: list[Arrival]) -> list[Stored]:
-        try:
-            return await self._store_once(arrivals)
-        except psycopg.errors.IntegrityError:
-            return await self._store_once(arrivals)  # see store_sync
+    async def _lookup(self, conn, tokens: set[str]) -> tuple[dict[str, Endpoint], dict[int, str]]:
+        """Endpoints by token, cached or read, and the row version of each
+        (by the instance's `id()`, as `_insert_params` takes them)."""
+        endpoints, versions = {}, {}
+        missing = []
+        for token in tokens:
+            entry = self._endpoints.get(token)
+            if entry is None:
+                missing.append(token)
+            else:
+                endpoints[token], versions[id(entry[0])] = entry
+        if missing:
+            cursor = await conn.execute(_ENDPOINT_SQL, [missing])
+            for version, *row in await cursor.fetchall():
+                endpoint = Endpoint.from_db("default", _ENDPOINT_FIELDS, row)
+                self._endpoints.put(endpoint.ingest_token, endpoint, version)
+                endpoints[endpoint.ingest_token], versions[id(endpoint)] = endpoint, version
+        return endpoints, versions
 
     async def _store_once(self, arrivals: list[Arrival]) -> list[Stored]:
+        """One try: events whose endpoint changed since it was read come
+        back unsaved (pk None), their cache entries and dedup claims dropped."""
         pool = await self._connection_pool()
         claimed: list[str] = []
         try:
             async with pool.connection() as conn:
-                cursor = await conn.execute(_ENDPOINT_SQL, [list({a.token for a in arrivals})])
-                endpoints = {
-                    row[_TOKEN_INDEX]: Endpoint.from_db("default", _ENDPOINT_FIELDS, row)
-                    for row in await cursor.fetchall()
-                }
+                endpoints, versions = await self._lookup(conn, {a.token for a in arrivals})
                 wanted = wanted_allowances(arrivals, endpoints)
                 allowed = await asyncio.to_thread(ratelimit.allowances, wanted) if wanted else {}
                 results = plan(arrivals, endpoints, allowed)
@@ -280,14 +330,20 @@ class PostgresStore:
                     claimed = await asyncio.to_thread(dedup.claim, results)
                 events = [stored.event for stored in results if stored.event is not None]
                 if events:
-                    cursor = await conn.execute(_INSERT_SQL, _insert_params(events))
+                    cursor = await conn.execute(_INSERT_SQL, _insert_params(events, versions))
                     ids = dict(await cursor.fetchall())
                     for event in events:
-                        event.pk = ids[event.public_id]
+                        event.pk = ids.get(event.public_id)
         except BaseException:
             if claimed:
                 await asyncio.to_thread(dedup.release, claimed)
             raise
+        unsaved = [stored for stored in results if stored.event is not None and stored.event.pk is None]
+        for stored in unsaved:
+            self._endpoints.drop(stored.endpoint.ingest_token)
+        left_over = dedup.claims_of(unsaved, claimed)
+        if left_over:
+            await asyncio.to_thread(dedup.release, left_over)
         return results
 
 

@@ -146,8 +146,9 @@ class Arrivals:
 
     `queue` adds the batch's counters and repeat counters to the caller's
     Redis pipeline (ingest sends its realtime messages in the same round
-    trip); `finish` reads the repeat counts back and opens the alerts a
-    single request proves. A second round trip happens only for repeats.
+    trip); `finish` reads the repeat counts back, opens the alerts a
+    single request proves and returns what the repeats add to the counters:
+    ingest queues that in its next pipeline instead of a round trip of its own.
     """
 
     def __init__(self, stored: list) -> None:
@@ -183,14 +184,16 @@ class Arrivals:
             pipe.eval(COUNT_SEEN, len(keys), *keys, REPEAT_WINDOW_SECONDS)
         self.tally.queue(pipe)
 
-    async def finish(self, results: list) -> None:
+    async def finish(self, results: list) -> counters.Tally:
+        """Opens what the repeat counts prove; returns the counts they add
+        (duplicates, retries), for the caller's next pipeline to carry."""
         repeats = counters.Tally(self.tally.now)
         seen = [] if self._at is None else results[self._at]
         findings = self.findings + self._repeat_findings(seen, repeats)
-        await counters.send_async(repeats)
         raise_now = [f for f in findings if _should_raise(f)]
         if raise_now:
             await asyncio.to_thread(_enqueue, raise_now)
+        return repeats
 
     def _repeat_findings(self, seen: list[int], tally: counters.Tally) -> list[Finding]:
         """A second sighting is a duplicate, the storm threshold a redelivery,
