@@ -9,7 +9,9 @@ the server's CPU. Here the message is decoded once for the whole group; a
 consumer that attached a handler gets it synchronously, and the handler
 says whether it took it. Whatever it does not take goes on the channel's
 queue as before (already decoded), so a busy consumer still sees its
-messages in order, one at a time.
+messages in order, one at a time. A batch of one group's messages
+(`realtime.publish.queue_many`) is decoded once and handed out message by
+message, in order.
 """
 
 import asyncio
@@ -19,6 +21,8 @@ from typing import Any
 
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _wrap_close
+
+from realtime.publish import BATCH
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,12 @@ class _Shard(RedisSingleShardConnection):
             super()._receive_message(message)  # a message to one channel
             return
         decoded = local.channel_layer.deserialize(message["data"])
-        for channel in tuple(members):
+        for one in decoded["messages"] if decoded.get("type") == BATCH else (decoded,):
+            self._hand_out(one, tuple(members))
+
+    def _hand_out(self, decoded: dict[str, Any], members: tuple[str, ...]) -> None:
+        local = self.channel_layer
+        for channel in members:
             queue = local.channels.get(channel)
             if queue is None:
                 continue

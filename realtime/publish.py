@@ -37,17 +37,28 @@ async def publish(group: str, message: dict[str, Any]) -> None:
         log.exception("could not publish %s to %s", message["type"], group)
 
 
+# A layer message that carries several messages of one group, in order
+# (realtime/layer.py hands them out one by one).
+BATCH = "hookline.batch"
+
+
 def queue_many(pipe, items: list[tuple[str, dict[str, Any]]]) -> None:
-    """Add group messages to a Redis pipeline.
+    """Add group messages to a Redis pipeline: one PUBLISH per group.
 
     The pub/sub layer sends each group_send on its own, one after another
     under a lock; for a batch of ingested events that was the largest cost
-    of the hot path. Here the same PUBLISH commands, with the layer's own
-    channel names and serialisation, go out in the caller's pipeline.
+    of the hot path. Here the messages of each group go out as one layer
+    message, with the layer's own channel names and serialisation, in the
+    caller's pipeline. Each group keeps its order; messages of different
+    groups in one batch came from concurrent requests and have none.
     """
     layer = get_channel_layer()
+    groups: dict[str, list[dict[str, Any]]] = {}
     for group, message in items:
-        pipe.publish(group_channel(group), layer.serialize(layer_message(message)))
+        groups.setdefault(group, []).append(layer_message(message))
+    for group, messages in groups.items():
+        payload = messages[0] if len(messages) == 1 else {"type": BATCH, "messages": messages}
+        pipe.publish(group_channel(group), layer.serialize(payload))
 
 
 def group_channel(group: str) -> str:

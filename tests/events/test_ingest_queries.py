@@ -69,3 +69,23 @@ def test_the_postgres_store_writes_a_batch_in_one_transaction(alice):
     assert first.headers == [["content-type", "application/json"]]
     assert first.next_attempt_at == first.received_at and first.status == EventStatus.RECEIVED
     assert stored[0].wake and not stored[4].wake
+
+
+def test_planned_events_are_what_the_model_would_build(alice):
+    from django.db.models import signals
+
+    from events.store import unsaved_event
+
+    endpoint = Endpoint.objects.create(owner=alice, name="fields")
+    values = {"method": "POST", "path": "/a", "body": b"x", "size": 1, "received_at": timezone.now()}
+    fast, slow = unsaved_event(endpoint, **values), Event(endpoint=endpoint, **values)
+    for field in Event._meta.concrete_fields:
+        if field.attname != "public_id":
+            assert getattr(fast, field.attname) == getattr(slow, field.attname), field.attname
+    assert fast.public_id.startswith("evt_") and fast.public_id != unsaved_event(endpoint, **values).public_id
+    assert fast.headers is not unsaved_event(endpoint, **values).headers  # a list of its own
+    assert fast.endpoint is endpoint and fast._state.adding and fast._state.db is None
+    # unsaved_event skips Model.__init__ and so its signals: nothing may listen.
+    assert not signals.pre_init.has_listeners(Event) and not signals.post_init.has_listeners(Event)
+    fast.save()
+    assert Event.objects.get(pk=fast.pk).path == "/a"

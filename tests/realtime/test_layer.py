@@ -91,3 +91,26 @@ async def test_a_burst_reaches_an_idle_socket_whole_and_in_order(sockets, alice,
     sent = await asyncio.gather(*[announce_event(await create_event(endpoint)) for _ in range(30)])
     assert [await ws.receive_json_from() for _ in sent] == list(sent)
     assert await ws.receive_nothing(timeout=0.3)
+
+
+async def test_a_pipelined_batch_is_one_publish_per_group_handed_out_in_order(layer):
+    from monitoring.counters import async_client
+    from realtime.publish import queue_many
+
+    (member,) = await joined(layer, 1)
+    other_group = "endpoint.ep_layerother"
+    outsider = await layer.new_channel()
+    await layer.group_add(other_group, outsider)
+    offered = []
+    layer.attach(member, lambda message: offered.append(message["message"]["n"]) and False)
+    pings = [envelope.envelope("ping", n=n) for n in range(4)]
+    pipe = async_client().pipeline(transaction=False)
+    queue_many(pipe, [(GROUP, pings[0]), (other_group, pings[1]), (GROUP, pings[2]), (GROUP, pings[3])])
+    assert len(pipe) == 2  # one PUBLISH per group
+    await pipe.execute()
+    got = [await asyncio.wait_for(layer.receive(member), 3) for _ in range(3)]
+    assert [message["message"]["n"] for message in got] == [0, 2, 3]
+    assert got[0]["text"] == layer_message(pings[0])["text"]
+    assert offered == [0, 2, 3]
+    assert (await asyncio.wait_for(layer.receive(outsider), 3))["message"]["n"] == 1
+    await layer.group_discard(other_group, outsider)
