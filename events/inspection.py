@@ -8,6 +8,8 @@ deduplicated. It is CPU only: the endpoint row was loaded with the batch.
 
 import hashlib
 import json
+
+import orjson
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +47,10 @@ def parse_json(body: bytes) -> Any:
     if not body or len(body) > JSON_PARSE_LIMIT or body.lstrip()[:1] not in (b"{", b"["):
         return None
     try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # what orjson refuses and Python reads: NaN, integers past 64 bits
         return json.loads(body)
     except ValueError:
         return None

@@ -7,11 +7,11 @@ connections per loop, so a loop per call would leak them).
 """
 
 import asyncio
-import json
 import logging
 import threading
 from typing import Any
 
+import orjson
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -27,7 +27,7 @@ def layer_message(message: dict[str, Any]) -> dict[str, Any]:
     `text` is the message as clients receive it, encoded here once instead
     of once per socket (a fan-out to 1,000 sockets encoded it 1,000 times).
     """
-    return {"type": message["type"], "message": message, "text": json.dumps(message)}
+    return {"type": message["type"], "message": message, "text": orjson.dumps(message).decode()}
 
 
 async def publish(group: str, message: dict[str, Any]) -> None:
