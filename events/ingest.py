@@ -128,11 +128,17 @@ class AfterCommit:
 
     MAX_BATCH = 1000
     ANSWER_WAIT = 0.25
+    # What a batch's repeats add to monitoring's counters waits this long
+    # for the next batch's pipeline to carry it, then goes alone: under load
+    # it costs no round trip of its own.
+    CARRY_WAIT = 1.0
 
     def __init__(self) -> None:
         self._pending: list[Stored] = []
         self._published: asyncio.Future | None = None
         self._draining = False
+        self._carried: Tally | None = None
+        self._carry_timer: asyncio.TimerHandle | None = None
 
     def add(self, stored: Stored) -> asyncio.Future:
         """The future the answer for `stored` waits for."""
@@ -149,7 +155,6 @@ class AfterCommit:
         return self._published
 
     async def _drain(self) -> None:
-        carried = None
         try:
             while self._pending:
                 group, published = self._pending, self._published
@@ -157,20 +162,27 @@ class AfterCommit:
                 for start in range(0, len(group), self.MAX_BATCH):
                     chunk = group[start:start + self.MAX_BATCH]
                     last = start + self.MAX_BATCH >= len(group)
+                    carried, self._carried = self._carried, None
                     try:
-                        carried = await _after_commit(chunk, published if last else None, carried)
+                        self._carried = await _after_commit(chunk, published if last else None, carried)
                     except Exception:  # the events are stored; the sweeper still forwards them
-                        carried = None
                         log.exception("announcing %d stored events failed", len(chunk))
                 # Answers are released as soon as the last pipeline is through
                 # (inside `_after_commit`); this covers a chunk that failed
                 # before its pipeline went out.
                 _done(published)
-            # Nothing more to ride along with: the last repeat counts go alone.
-            if carried:
-                await counters.send_async(carried)
         finally:
             self._draining = False
+            if self._carried and self._carry_timer is None:
+                self._carry_timer = asyncio.get_running_loop().call_later(self.CARRY_WAIT, self._send_carried)
+
+    def _send_carried(self) -> None:
+        self._carry_timer = None
+        carried, self._carried = self._carried, None
+        if carried:
+            task = asyncio.create_task(counters.send_async(carried))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
 
 
 def _done(future: asyncio.Future) -> None:
