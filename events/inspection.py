@@ -47,13 +47,19 @@ def parse_json(body: bytes) -> Any:
     if not body or len(body) > JSON_PARSE_LIMIT or body.lstrip()[:1] not in (b"{", b"["):
         return None
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        pass
-    try:  # what orjson refuses and Python reads: NaN, integers past 64 bits
-        return json.loads(body)
+        return load_json(body)
     except ValueError:
         return None
+
+
+def load_json(body: bytes) -> Any:
+    """The document; ValueError when it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:  # a ValueError
+        pass
+    # What orjson refuses and Python's reader takes: NaN, integers past 64 bits.
+    return json.loads(body)
 
 
 def event_type_of(headers: verification.Headers, document: Any) -> str | None:

@@ -18,6 +18,7 @@ import redis
 
 from endpoints.models import DEFAULT_MONITORING
 from events import verification
+from events.inspection import load_json
 from monitoring import counters
 from monitoring.models import AlertType
 
@@ -89,7 +90,7 @@ def integrity_problem(event, options: dict) -> str | None:
     if not is_json and not required:
         return None
     try:
-        document = json.loads(bytes(event.body))
+        document = load_json(bytes(event.body))
     except ValueError:
         return f"{event.public_id}: the body is not valid JSON" if is_json or required else None
     for pointer in required:
@@ -155,16 +156,20 @@ class Arrivals:
         self.tally = counters.Tally()
         self.findings: list[Finding] = []
         self.repeats: list[tuple[int, str, bool]] = []
+        options: dict[int, dict] = {}  # each endpoint's monitoring settings, read once per batch
         for item in stored:
-            self._count(item.event, item.endpoint)
+            endpoint = item.endpoint
+            if endpoint.pk not in options:
+                options[endpoint.pk] = monitor_settings(endpoint)
+            self._count(item.event, endpoint, options[endpoint.pk])
         self._at: int | None = None  # where the repeat counts are in the pipeline's results
 
-    def _count(self, event, endpoint) -> None:
+    def _count(self, event, endpoint, options: dict) -> None:
         self.tally.add(endpoint.pk, "events")
         if signature_failed(event):
             self.tally.add(endpoint.pk, "signature_failures")
             self.repeats.append((endpoint.pk, SIGNATURE_KEY, False))
-        problem = integrity_problem(event, monitor_settings(endpoint))
+        problem = integrity_problem(event, options)
         if problem:
             self.tally.add(endpoint.pk, "integrity")
             self.findings.append(Finding(endpoint.pk, AlertType.INTEGRITY, problem))
