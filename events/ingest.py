@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from config import redis_wire
 from config.asgi_body import read_body
 from deliveries.destination import encode_sub_path
 from endpoints.models import Endpoint, Health, endpoint_group
@@ -29,7 +30,6 @@ from endpoints.validation import allowed_response_content_type
 from events import limits
 from events.batcher import Batcher
 from events.store import Arrival, Stored, make_store
-from monitoring import counters
 from monitoring.counters import Tally
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ async def _after_commit(
     from monitoring.intake import Arrivals
     from realtime import envelope, publish
 
-    pipe = counters.async_client().pipeline(transaction=False)
+    pipe = redis_wire.pipeline()
     if carried:
         carried.queue(pipe)
     if any(s.wake for s in stored):
@@ -180,9 +180,18 @@ class AfterCommit:
         self._carry_timer = None
         carried, self._carried = self._carried, None
         if carried:
-            task = asyncio.create_task(counters.send_async(carried))
+            task = asyncio.create_task(_send_counts(carried))
             _background.add(task)
             task.add_done_callback(_background.discard)
+
+
+async def _send_counts(tally: Tally) -> None:
+    pipe = redis_wire.pipeline()
+    tally.queue(pipe)
+    try:
+        await pipe.execute()
+    except Exception:  # a monitor must never cost a webhook
+        log.warning("monitoring counts lost: Redis does not answer")
 
 
 def _done(future: asyncio.Future) -> None:
