@@ -44,7 +44,11 @@ _background: set[asyncio.Task] = set()
 def batcher() -> Batcher[Arrival, Stored]:
     global _batcher
     if _batcher is None:
-        _batcher = Batcher(make_store(), max_inflight=2)
+        # One flush at a time: what arrives meanwhile waits for the next one,
+        # so batches are about twice as large as with two flushes in flight,
+        # for less CPU per webhook and more of them per second (alternating
+        # wrk runs on 2 cores: 191-300 against 280-369 us of server CPU each).
+        _batcher = Batcher(make_store(), max_inflight=1)
     return _batcher
 
 
