@@ -6,8 +6,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config.run import default_web_workers
-
 BENCH_ROOT = Path(__file__).resolve().parent.parent
 # The checkout whose app is measured: this one, or a candidate copy of it
 # (BENCH_APP_DIR=/path/to/copy make bench) run with this checkout's .venv.
@@ -41,8 +39,7 @@ class BenchConfig:
     redis_url: str = field(default_factory=lambda: os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
     channel_prefix: str = "bench"  # of the channel layer's Redis channels
     host: str = "127.0.0.1"  # all traffic stays on loopback
-    # `make run`'s own default unless WEB_WORKERS says otherwise.
-    web_workers: str = field(default_factory=lambda: os.environ.get("WEB_WORKERS", str(default_web_workers())))
+    web_workers: str = field(default_factory=lambda: os.environ.get("WEB_WORKERS", "2"))
     # wrk: the command of the issue, `wrk -t2 -c32 -d10s --latency`.
     wrk_threads: int = 2
     wrk_connections: int = 32

@@ -39,18 +39,6 @@ def worker_command(name: str, concurrency: str = "2") -> list[str]:
             "--without-gossip", "--without-mingle", "-l", "WARNING", "-n", f"{name}@%h"]
 
 
-def default_web_workers() -> int:
-    """One uvicorn process per two cores, at least one.
-
-    Each process batches the webhooks that arrive while its last batch is
-    being written, so fewer processes holding more connections each write
-    larger batches: on the 2-core box one process took 159-211 us of CPU per
-    webhook under wrk -c32 against two processes' 248-283, for as many
-    webhooks per second (alternating runs, README "Benchmarks"). The other
-    cores go to PostgreSQL, Redis and the worker processes beside it."""
-    return max(1, (os.cpu_count() or 1) // 2)
-
-
 def commands(port: str, web_workers: str, worker_processes: str) -> list[list[str]]:
     python = sys.executable
     return [
@@ -73,10 +61,7 @@ def main() -> None:
     port = os.environ.get("PORT", "8000")
     children = [
         subprocess.Popen(cmd, start_new_session=True)
-        for cmd in commands(
-            port, os.environ.get("WEB_WORKERS", str(default_web_workers())),
-            os.environ.get("WORKER_PROCESSES", str(os.cpu_count() or 1)),
-        )
+        for cmd in commands(port, os.environ.get("WEB_WORKERS", "2"), os.environ.get("WORKER_PROCESSES", str(os.cpu_count() or 1)))
     ]
     print(f"Hookline is running on http://127.0.0.1:{port}  (Ctrl-C stops it)", flush=True)
 
