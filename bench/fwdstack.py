@@ -19,7 +19,6 @@ import uvloop
 
 from bench.config import REPO, BenchConfig
 from bench.cpu import group_cpu_seconds, pids_cpu_seconds
-from bench.loadgc import without_collector
 from bench.prepare import backend_pids
 from bench.poster import Poster
 from bench.procs import BenchError, Processes, free_port, wait_until_answers
@@ -204,7 +203,7 @@ async def _burst(stack: Stack, token: str, count: int, connections: int) -> list
 
 
 def burst(stack: Stack, token: str, count: int, connections: int = 32) -> list[Sent]:
-    return without_collector(lambda: uvloop.run(_burst(stack, token, count, connections)))
+    return uvloop.run(_burst(stack, token, count, connections))
 
 
 async def _open_loop(stack: Stack, tokens: list[tuple[str, float]], seconds: float) -> list[Sent]:
@@ -233,7 +232,7 @@ async def _open_loop(stack: Stack, tokens: list[tuple[str, float]], seconds: flo
 
 
 def open_loop(stack: Stack, tokens: list[tuple[str, float]], seconds: float) -> list[Sent]:
-    return without_collector(lambda: uvloop.run(_open_loop(stack, tokens, seconds)))
+    return uvloop.run(_open_loop(stack, tokens, seconds))
 
 
 @dataclass

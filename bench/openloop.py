@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bench.config import BODY
-from bench.loadgc import without_collector
 
 
 @dataclass
@@ -168,5 +167,5 @@ def run(host: str, port: int, path: str, rate: float, seconds: float, connection
     try:
         import uvloop
     except ImportError:  # plain asyncio is fast enough at a few hundred req/s
-        return without_collector(lambda: asyncio.run(drive(host, port, path, rate, seconds, connections, timeout)))
-    return without_collector(lambda: uvloop.run(drive(host, port, path, rate, seconds, connections, timeout)))
+        return asyncio.run(drive(host, port, path, rate, seconds, connections, timeout))
+    return uvloop.run(drive(host, port, path, rate, seconds, connections, timeout))

@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 
 from bench import openloop
 from bench.cpu import group_cpu_seconds
-from bench.loadgc import without_collector
 from bench.openloop import Connection, OpenLoopResult
 from bench.wsclient import Arrivals, Client, abort_all, open_client, open_many
 
@@ -34,8 +33,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
     except ImportError:
-        return without_collector(lambda: asyncio.run(coro))
-    return without_collector(lambda: uvloop.run(coro))
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 @dataclass(frozen=True)
