@@ -8,10 +8,10 @@ deduplicated. It is CPU only: the endpoint row was loaded with the batch.
 
 import hashlib
 import json
-
-import orjson
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from events import handshakes, verification
 from events.answers import Answer, json_answer
@@ -57,9 +57,8 @@ def load_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:  # a ValueError
-        pass
-    # What orjson refuses and Python's reader takes: NaN, integers past 64 bits.
-    return json.loads(body)
+        # What orjson refuses and Python's reader takes: NaN, integers past 64 bits.
+        return json.loads(body)
 
 
 def event_type_of(headers: verification.Headers, document: Any) -> str | None:

@@ -72,13 +72,7 @@ def wanted_allowances(arrivals: list[Arrival], endpoints: dict[str, Endpoint]) -
     return wanted
 
 
-def _defaults() -> dict[str, object]:
-    return {
-        field.attname: field.get_default() for field in Event._meta.concrete_fields if not field.primary_key
-    } | {"id": None}
-
-
-_EVENT_DEFAULTS = _defaults()
+_EVENT_DEFAULTS = {field.attname: field.get_default() for field in Event._meta.concrete_fields}
 _CALLABLE_DEFAULTS = tuple(
     (field.attname, field.get_default) for field in Event._meta.concrete_fields
     if field.has_default() and callable(field.default)

@@ -43,8 +43,9 @@ class _Shard(RedisSingleShardConnection):
             super()._receive_message(message)  # a message to one channel
             return
         decoded = local.channel_layer.deserialize(message["data"])
+        members = tuple(members)
         for one in decoded["messages"] if decoded.get("type") == BATCH else (decoded,):
-            self._hand_out(one, tuple(members))
+            self._hand_out(one, members)
 
     def _hand_out(self, decoded: dict[str, Any], members: tuple[str, ...]) -> None:
         local = self.channel_layer
