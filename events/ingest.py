@@ -30,6 +30,7 @@ from endpoints.validation import allowed_response_content_type
 from events import limits
 from events.batcher import Batcher
 from events.store import Arrival, Stored, make_store
+from monitoring import counters
 from monitoring.counters import Tally
 
 log = logging.getLogger(__name__)
@@ -184,18 +185,9 @@ class AfterCommit:
         self._carry_timer = None
         carried, self._carried = self._carried, None
         if carried:
-            task = asyncio.create_task(_send_counts(carried))
+            task = asyncio.create_task(counters.send_async(carried))
             _background.add(task)
             task.add_done_callback(_background.discard)
-
-
-async def _send_counts(tally: Tally) -> None:
-    pipe = redis_wire.pipeline()
-    tally.queue(pipe)
-    try:
-        await pipe.execute()
-    except Exception:  # a monitor must never cost a webhook
-        log.warning("monitoring counts lost: Redis does not answer")
 
 
 def _done(future: asyncio.Future) -> None:

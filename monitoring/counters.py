@@ -15,6 +15,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+import hiredis
 import redis
 from django.conf import settings
 from django.utils import timezone
@@ -108,8 +109,8 @@ def client() -> redis.Redis:
 
 
 def async_client() -> aioredis.Redis:
-    """This event loop's client; ingest's after-commit pipeline (wake-up,
-    realtime messages, these counters) goes out on it too."""
+    """This event loop's redis-py client: the event-loop pipelines' way to a
+    Redis URL that config/redis_wire.py does not speak (TLS, a socket)."""
     import asyncio
 
     loop = asyncio.get_running_loop()
@@ -133,13 +134,18 @@ def send(tally: Tally) -> None:
 
 
 async def send_async(tally: Tally) -> None:
+    """From an event loop (ingest, reports), on its hiredis connection."""
+    from config import redis_wire
+
     if not tally:
         return
     try:
-        pipe = async_client().pipeline(transaction=False)
+        pipe = redis_wire.pipeline()
         tally.queue(pipe)
         await pipe.execute()
-    except redis.RedisError:
+    # redis-py's errors, or the wire connection's (a lost or refused
+    # connection and a timeout are OSErrors, an error reply hiredis').
+    except (redis.RedisError, OSError, hiredis.ReplyError):
         log.warning("monitoring counts lost: Redis does not answer")
 
 
