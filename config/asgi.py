@@ -23,12 +23,17 @@ from realtime.routing import websocket_application  # noqa: E402
 INGEST_HOST = separate_ingest_host()
 
 
+def for_ingest(scope) -> bool:
+    """Whether ingest answers this HTTP request (events/ingest_http.py asks too)."""
+    if INGEST_HOST is not None:
+        # The ingest host answers every path itself: 404 but for /in/; the
+        # dashboard's host leaves /in/ to Django (a 404).
+        return request_host_key(scope) == INGEST_HOST
+    return scope["path"].startswith("/in/")
+
+
 async def http_router(scope, receive, send) -> None:
-    if INGEST_HOST is not None and request_host_key(scope) == INGEST_HOST:
-        # The ingest host answers every path itself: 404 but for /in/.
-        await receive_webhook(scope, receive, send)
-    elif scope["path"].startswith("/in/") and INGEST_HOST is None:
-        # On a separate ingest host, the dashboard's host leaves /in/ to Django (a 404).
+    if for_ingest(scope):
         await receive_webhook(scope, receive, send)
     elif scope["path"].startswith("/m/"):
         await receive_report(scope, receive, send)

@@ -1,22 +1,19 @@
-"""Public identifiers: a type prefix and 24 random base-36 characters (~124 bits)."""
+"""Public identifiers: a type prefix and 24 random characters of a-z and
+0-5 (5 bits each, 120 bits)."""
 
 import re
 import secrets
 import string
 
-_ALPHABET = string.ascii_lowercase + string.digits
+# Each random byte picks one of 32 characters: 256 is a multiple of 32, so
+# every character is equally likely.
+_CHARACTERS = bytes.maketrans(bytes(range(256)), ((string.ascii_lowercase + "012345") * 8).encode())
 
 
 def random_token(length: int = 24) -> str:
-    # One uniform draw below 36**length written in base 36: the same
-    # distribution as a choice per character, with one urandom read instead
-    # of `length` (that was ~95 us per id on the ingest path).
-    number = secrets.randbelow(36**length)
-    chars = []
-    for _ in range(length):
-        number, digit = divmod(number, 36)
-        chars.append(_ALPHABET[digit])
-    return "".join(chars)
+    # All in C: a base-36 draw written out in Python was ~9 us an id on the
+    # ingest path, this is under 1.
+    return secrets.token_bytes(length).translate(_CHARACTERS).decode("ascii")
 
 
 # What a public id looks like; anything else is refused before any query.

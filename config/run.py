@@ -44,6 +44,8 @@ def commands(port: str, web_workers: str, worker_processes: str) -> list[list[st
     return [
         [python, "-m", "uvicorn", "config.asgi:application", "--host", os.environ.get("HOST", "127.0.0.1"),
          "--port", port, "--workers", web_workers, "--no-access-log", "--lifespan", "off",
+         # uvicorn's httptools protocol, answering /in/ without an ASGI task.
+         "--http", "events.ingest_http:IngestHttpProtocol",
          # Small JSON messages gain little from deflate; per-socket compressors
          # cost ~40 KiB of memory each and ~20 % of fan-out CPU (make bench).
          "--ws-per-message-deflate", "false", "--ws-max-size", str(WS_MAX_SIZE),

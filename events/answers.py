@@ -13,6 +13,7 @@ class Answer:
     status: int
     body: bytes
     content_type: bytes = JSON
+    headers: tuple[tuple[bytes, bytes], ...] = ()  # beyond content type and length
 
 
 def json_answer(status: int, payload: dict[str, Any]) -> Answer:

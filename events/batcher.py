@@ -33,6 +33,10 @@ class Batcher(Generic[Item, Result]):
         self._tasks: set[asyncio.Task] = set()
 
     async def submit(self, item: Item) -> Result:
+        return await self.submit_nowait(item)
+
+    def submit_nowait(self, item: Item) -> asyncio.Future:
+        """The future of `item`'s result (for callers that take callbacks)."""
         future = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if self._inflight < self._max_inflight:
@@ -40,7 +44,7 @@ class Batcher(Generic[Item, Result]):
             task = asyncio.create_task(self._drain())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return await future
+        return future
 
     async def _drain(self) -> None:
         try:

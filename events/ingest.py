@@ -16,6 +16,8 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -28,6 +30,7 @@ from deliveries.destination import encode_sub_path
 from endpoints.models import Endpoint, Health, endpoint_group
 from endpoints.validation import allowed_response_content_type
 from events import limits
+from events.answers import Answer
 from events.batcher import Batcher
 from events.store import Arrival, Stored, make_store
 from monitoring import counters
@@ -45,12 +48,27 @@ _background: set[asyncio.Task] = set()
 def batcher() -> Batcher[Arrival, Stored]:
     global _batcher
     if _batcher is None:
-        # One flush at a time: what arrives meanwhile waits for the next one,
-        # so batches are about twice as large as with two flushes in flight,
-        # for less CPU per webhook and more of them per second (alternating
-        # wrk runs on 2 cores: 191-300 against 280-369 us of server CPU each).
-        _batcher = Batcher(make_store(), max_inflight=1)
+        # One flush at a time, and a flush is the commit and the
+        # announcement: what arrives meanwhile waits for the next one. Each
+        # flush costs two round trips whatever its size, so the larger the
+        # batches the less CPU per webhook (wrk -c32 on 2 cores: 6-9 webhooks
+        # a batch with the announcement overlapping the next commit).
+        _batcher = Batcher(_announcing(make_store()), max_inflight=1)
     return _batcher
+
+
+def _announcing(store):
+    """`store`, then the announcement of what it stored: a batch's answers
+    wait for both (see AfterCommit)."""
+
+    async def flush(arrivals: list[Arrival]) -> list[Stored]:
+        stored = await store(arrivals)
+        events = [s for s in stored if s.event is not None]
+        if events:
+            await after_commit().add(events)
+        return stored
+
+    return flush
 
 
 async def _after_commit(
@@ -145,9 +163,9 @@ class AfterCommit:
         self._carried: Tally | None = None
         self._carry_timer: asyncio.TimerHandle | None = None
 
-    def add(self, stored: Stored) -> asyncio.Future:
-        """The future the answer for `stored` waits for."""
-        self._pending.append(stored)
+    def add(self, stored: list[Stored]) -> asyncio.Future:
+        """The future the answers for `stored` wait for."""
+        self._pending.extend(stored)
         if self._published is None:
             loop = asyncio.get_running_loop()
             self._published = loop.create_future()
@@ -211,16 +229,31 @@ SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"content-security-policy", b"sandbox; default-src 'none'"),
 )
+CLOSE = ((b"connection", b"close"),)
 
 
-async def _send(send, status: int, body: bytes, content_type: bytes = b"application/json", extra=()) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS, *extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def _error(status: int, detail: str, headers: tuple = ()) -> Answer:
+    return Answer(status, json.dumps({"detail": detail}).encode(), headers=headers)
 
 
-def _error(detail: str) -> bytes:
-    return json.dumps({"detail": detail}).encode()
+UNKNOWN = _error(404, "Unknown ingest URL.")
+UNAVAILABLE = _error(503, "Storage is unavailable; retry later.", ((b"retry-after", str(RETRY_AFTER_SECONDS).encode()),))
+
+
+def too_large() -> Answer:
+    return _error(413, f"Body is larger than the limit of {settings.MAX_BODY_BYTES} bytes.", CLOSE)
+
+
+def answer_headers(answer: Answer) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", answer.content_type), (b"content-length", str(len(answer.body)).encode()),
+        *SECURITY_HEADERS, *answer.headers,
+    ]
+
+
+async def _send(send, answer: Answer) -> None:
+    await send({"type": "http.response.start", "status": answer.status, "headers": answer_headers(answer)})
+    await send({"type": "http.response.body", "body": answer.body})
 
 
 _TOKEN = re.compile(r"[a-z0-9]{32}")
@@ -241,28 +274,21 @@ def _parse_path(scope) -> tuple[str, str] | None:
     return token.decode("ascii"), encode_sub_path(sub)
 
 
-async def receive_webhook(scope, receive, send) -> None:
-    received_at = timezone.now()
+def screen(scope) -> tuple[str, str] | Answer:
+    """(token, sub-path) of a request worth reading, or the answer that
+    refuses it from its request line and headers alone."""
     parsed = _parse_path(scope)
     if parsed is None:
-        await _send(send, 404, _error("Unknown ingest URL."))
-        return
+        return UNKNOWN
     refused = limits.refusal(scope, parsed[1])
     if refused:
-        await _send(send, refused[0], _error(refused[1]), extra=[(b"connection", b"close")])
-        return
-    try:
-        body = await read_body(scope, receive, settings.MAX_BODY_BYTES)
-    except ConnectionAbortedError:
-        return
-    if body is None:
-        await _send(
-            send, 413, _error(f"Body is larger than the limit of {settings.MAX_BODY_BYTES} bytes."),
-            extra=[(b"connection", b"close")],
-        )
-        return
+        return _error(*refused, CLOSE)
+    return parsed
+
+
+def arrival_of(scope, parsed: tuple[str, str], body: bytes, received_at) -> Arrival:
     client = scope.get("client")
-    arrival = Arrival(
+    return Arrival(
         token=parsed[0],
         method=scope["method"],
         path=parsed[1],
@@ -272,46 +298,68 @@ async def receive_webhook(scope, receive, send) -> None:
         source_ip=client[0] if client else None,
         received_at=received_at,
     )
-    try:
-        stored = await batcher().submit(arrival)
-    except Exception:
-        log.exception("ingest could not store a webhook")
-        await _send(
-            send, 503, _error("Storage is unavailable; retry later."),
-            extra=[(b"retry-after", str(RETRY_AFTER_SECONDS).encode())],
-        )
-        return
+
+
+def answer_to(stored: Stored) -> Answer:
     if stored.rejected:
-        await _send(send, 400, _error(f"This request cannot be stored: {stored.rejected}"))
-        return
+        return _error(400, f"This request cannot be stored: {stored.rejected}")
     if stored.limited:
-        await _send(
-            send, 429, _error(f"Rate limit of {stored.endpoint.rate_limit} requests per second exceeded."),
-            extra=[(b"retry-after", b"1")],
+        return _error(
+            429, f"Rate limit of {stored.endpoint.rate_limit} requests per second exceeded.", ((b"retry-after", b"1"),)
         )
-        return
     if stored.event is None and stored.answer is None:
-        await _send(send, 404, _error("Unknown ingest URL."))
-        return
-    if stored.event is not None:
-        await after_commit().add(stored)
+        return UNKNOWN
     if stored.answer is not None:  # a handshake, a rejected signature, a dropped duplicate
-        await _send(send, stored.answer.status, stored.answer.body, stored.answer.content_type)
-        return
-    await _respond(send, stored)
-
-
-async def _respond(send, stored: Stored) -> None:
+        return stored.answer
     endpoint = stored.endpoint
     if endpoint.response_status or endpoint.response_body:
-        await _send(
-            send,
+        return Answer(
             endpoint.response_status or 200,
             endpoint.response_body.encode(),
             # A row saved before content types were restricted answers as text.
             allowed_response_content_type(endpoint.response_content_type).encode("ascii"),
-            extra=[(b"x-hookline-event-id", stored.event.public_id.encode())],
+            ((b"x-hookline-event-id", stored.event.public_id.encode()),),
         )
+    return Answer(200, b'{"received": true, "event_id": "%s"}' % stored.event.public_id.encode())
+
+
+def store_then(arrival: Arrival, reply: Callable[[Answer], None]) -> None:
+    """Stores `arrival`, then calls `reply` with its answer: after the
+    commit and the announcement (or `ANSWER_WAIT`). A callback, not a task
+    per request: the HTTP protocol (events/ingest_http.py) answers from it."""
+    batcher().submit_nowait(arrival).add_done_callback(partial(_stored, reply))
+
+
+def _stored(reply: Callable[[Answer], None], future: asyncio.Future) -> None:
+    try:
+        stored = future.result()
+    except Exception:
+        log.exception("ingest could not store a webhook")
+        reply(UNAVAILABLE)
         return
-    body = b'{"received": true, "event_id": "%s"}' % stored.event.public_id.encode()
-    await _send(send, 200, body)
+    reply(answer_to(stored))
+
+
+async def receive_webhook(scope, receive, send) -> None:
+    """The ASGI callable (any ASGI server; uvicorn's HTTP/1.1 takes the
+    shortcut in events/ingest_http.py)."""
+    received_at = timezone.now()
+    screened = screen(scope)
+    if isinstance(screened, Answer):
+        await _send(send, screened)
+        return
+    try:
+        body = await read_body(scope, receive, settings.MAX_BODY_BYTES)
+    except ConnectionAbortedError:
+        return
+    if body is None:
+        await _send(send, too_large())
+        return
+    answered = asyncio.get_running_loop().create_future()
+    store_then(arrival_of(scope, screened, body, received_at), partial(_resolve, answered))
+    await _send(send, await answered)
+
+
+def _resolve(future: asyncio.Future, value) -> None:
+    if not future.done():  # not cancelled meanwhile (a server shutting down)
+        future.set_result(value)

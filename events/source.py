@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from config.ids import is_public_id
 from endpoints.models import ApiKey, Endpoint
-from events.ingest import after_commit, batcher
+from events.ingest import batcher
 from events.answers import JSON
 from events.store import Arrival, Stored
 from realtime import internal
@@ -164,8 +164,6 @@ class SourceConsumer(AsyncWebsocketConsumer):
             except Exception:
                 log.exception("the WebSocket source could not store a message")
                 return _nack("Storage is unavailable; send it again later.")
-            if stored.event is not None:
-                await after_commit().add(stored)
             answer = _answer(stored)
             if answer is not None:
                 return answer
