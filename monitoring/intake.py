@@ -102,17 +102,11 @@ def integrity_problem(event, options: dict) -> str | None:
     return None
 
 
-def header(headers: list[list[str]], name: str) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None
-
-
-def repeat_key(event) -> str | None:
-    """What identifies a redelivery: the provider's delivery id, else the body."""
+def repeat_key(event, headers: verification.Headers) -> str | None:
+    """What identifies a redelivery: the provider's delivery id, else the body.
+    `headers`: the event's, first value by lowercased name."""
     for name in DELIVERY_ID_HEADERS:
-        value = header(event.headers, name)
+        value = headers.get(name)
         if value:
             return "id:" + hashlib.sha256(value.encode()).hexdigest()[:32]
     if not event.size:
@@ -125,9 +119,9 @@ def signature_failed(event) -> bool:
     return bool(event.signature) and event.signature.get("verdict") in (verification.INVALID, verification.MISSING)
 
 
-def provider_retry(event) -> bool:
+def provider_retry(headers: verification.Headers) -> bool:
     for name in RETRY_COUNT_HEADERS:
-        value = header(event.headers, name)
+        value = headers.get(name)
         if value and value.strip().isdigit() and int(value) > 1:
             return True
     return False
@@ -173,9 +167,10 @@ class Arrivals:
         if problem:
             self.tally.add(endpoint.pk, "integrity")
             self.findings.append(Finding(endpoint.pk, AlertType.INTEGRITY, problem))
-        if provider_retry(event):
+        headers = verification.first_values(event.headers)
+        if provider_retry(headers):
             self.tally.add(endpoint.pk, "retries")
-        key = repeat_key(event)
+        key = repeat_key(event, headers)
         if key is not None:
             # duplicate_of: ingest's own dedup matched it (e.g. a provider id in the body).
             self.repeats.append((endpoint.pk, key, bool(event.duplicate_of)))
