@@ -9,11 +9,16 @@ previous one waits for its commit.
 """
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from functools import partial
+from typing import Any, Generic, TypeVar
+
+log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+Done = Callable[[Any, Exception | None], None]
 
 
 class Batcher(Generic[Item, Result]):
@@ -28,23 +33,25 @@ class Batcher(Generic[Item, Result]):
         self._flush = flush
         self._max_batch = max_batch
         self._max_inflight = max_inflight
-        self._pending: list[tuple[Item, asyncio.Future]] = []
+        self._pending: list[tuple[Item, Done]] = []
         self._inflight = 0
         self._tasks: set[asyncio.Task] = set()
 
     async def submit(self, item: Item) -> Result:
-        return await self.submit_nowait(item)
-
-    def submit_nowait(self, item: Item) -> asyncio.Future:
-        """The future of `item`'s result (for callers that take callbacks)."""
         future = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
+        self.submit_then(item, partial(_settle, future))
+        return await future
+
+    def submit_then(self, item: Item, done: "Done") -> None:
+        """Calls `done(result, None)`, or `done(None, error)` when its batch
+        failed, from the flush itself: no future per item (the ingest
+        protocol answers from there)."""
+        self._pending.append((item, done))
         if self._inflight < self._max_inflight:
             self._inflight += 1
             task = asyncio.create_task(self._drain())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return future
 
     async def _drain(self) -> None:
         try:
@@ -54,12 +61,26 @@ class Batcher(Generic[Item, Result]):
                 try:
                     results = await self._flush([item for item, _ in batch])
                 except Exception as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
+                    for _, done in batch:
+                        _call(done, None, exc)
                     continue
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+                for (_, done), result in zip(batch, results, strict=True):
+                    _call(done, result, None)
         finally:
             self._inflight -= 1
+
+
+def _call(done: Done, result, error: Exception | None) -> None:
+    try:
+        done(result, error)
+    except Exception:  # one caller's bug must not keep the rest of its batch waiting
+        log.exception("a batch item's callback failed")
+
+
+def _settle(future: asyncio.Future, result, error: Exception | None) -> None:
+    if future.done():  # the caller gave up (cancelled)
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

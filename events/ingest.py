@@ -327,17 +327,15 @@ def store_then(arrival: Arrival, reply: Callable[[Answer], None]) -> None:
     """Stores `arrival`, then calls `reply` with its answer: after the
     commit and the announcement (or `ANSWER_WAIT`). A callback, not a task
     per request: the HTTP protocol (events/ingest_http.py) answers from it."""
-    batcher().submit_nowait(arrival).add_done_callback(partial(_stored, reply))
+    batcher().submit_then(arrival, partial(_stored, reply))
 
 
-def _stored(reply: Callable[[Answer], None], future: asyncio.Future) -> None:
-    try:
-        stored = future.result()
-    except Exception:
-        log.exception("ingest could not store a webhook")
+def _stored(reply: Callable[[Answer], None], stored: Stored | None, error: Exception | None) -> None:
+    if error is not None:
+        log.error("ingest could not store a webhook", exc_info=error)
         reply(UNAVAILABLE)
-        return
-    reply(answer_to(stored))
+    else:
+        reply(answer_to(stored))
 
 
 async def receive_webhook(scope, receive, send) -> None:

@@ -21,9 +21,9 @@ holds it to that.
 """
 
 import logging
+from datetime import UTC, datetime
 
 from django.conf import settings
-from django.utils import timezone
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
@@ -63,7 +63,7 @@ class IngestHttpProtocol(HttpToolsProtocol):
     def _start_asgi_task(self, cycle, app) -> None:
         # `app` is uvicorn's 503 callable when the concurrency limit is hit.
         if app is self.app and for_ingest(cycle.scope):
-            if self._proxied is not None:
+            if self._proxied is not None and any(name.startswith(b"x-forwarded-") for name, _ in cycle.scope["headers"]):
                 _with_proxy_headers(self._proxied, cycle.scope)
             IngestRequest(cycle).start()
         else:
@@ -77,11 +77,12 @@ class IngestRequest:
     whenever body arrives, the body ends or the client goes away.
     """
 
-    __slots__ = ("cycle", "received_at", "parsed", "chunks", "size", "reading")
+    __slots__ = ("cycle", "received_at", "limit", "parsed", "chunks", "size", "reading")
 
     def __init__(self, cycle) -> None:
         self.cycle = cycle
-        self.received_at = timezone.now()
+        self.received_at = datetime.now(UTC)  # timezone.now() under USE_TZ, which is always on
+        self.limit = settings.MAX_BODY_BYTES
         self.parsed: tuple[str, str] | None = None
         self.chunks: list[bytes] = []
         self.size = 0
@@ -94,7 +95,7 @@ class IngestRequest:
             self.reading = False
             self.reply(screened)
             return
-        if _declared_length(cycle.scope) > settings.MAX_BODY_BYTES:
+        if _declared_length(cycle.scope) > self.limit:
             self.reading = False
             self.reply(ingest.too_large())
             return
@@ -114,7 +115,7 @@ class IngestRequest:
             return
         if cycle.body:
             self.size += len(cycle.body)
-            if self.size > settings.MAX_BODY_BYTES:
+            if self.size > self.limit:
                 self.reading = False
                 self.reply(ingest.too_large())
                 return
@@ -167,9 +168,25 @@ def _defaults(headers: list[tuple[bytes, bytes]]) -> bytes:
     return _default_headers[1]
 
 
+# The head of an answer with no headers of its own, by status, type and
+# length: the default 200 (its event id is always as long) is built once.
+_heads: dict[tuple, bytes] = {}
+
+
+def _head(answer: Answer) -> bytes:
+    if answer.headers:
+        return b"".join(b"%s: %s\r\n" % pair for pair in ingest.answer_headers(answer))
+    shape = (answer.status, answer.content_type, len(answer.body))
+    head = _heads.get(shape)
+    if head is None:
+        head = b"".join(b"%s: %s\r\n" % pair for pair in ingest.answer_headers(answer))
+        if len(_heads) < 256:
+            _heads[shape] = head
+    return head
+
+
 def _encode(answer: Answer, cycle) -> bytes:
-    lines = [STATUS_LINE[answer.status], _defaults(cycle.default_headers)]
-    lines.extend(b"%s: %s\r\n" % pair for pair in ingest.answer_headers(answer))
+    lines = [STATUS_LINE[answer.status], _defaults(cycle.default_headers), _head(answer)]
     if (b"connection", b"close") in answer.headers:
         cycle.keep_alive = False
     elif not cycle.keep_alive:

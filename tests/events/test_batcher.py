@@ -73,3 +73,34 @@ def test_a_second_flush_runs_while_the_first_waits_when_allowed():
 
     asyncio.run(main())
     assert most == 2
+
+
+def test_callbacks_get_their_own_result_or_the_batchs_error_and_one_failing_callback_spares_the_rest():
+    calls = 0
+
+    async def flush(items: list[int]) -> list[int]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0)
+        if calls == 2:
+            raise RuntimeError("database down")
+        return [item + 100 for item in items]
+
+    seen: list[tuple] = []
+
+    def broken(result, error) -> None:
+        raise ValueError("a caller's bug")
+
+    async def main() -> None:
+        batcher: Batcher[int, int] = Batcher(flush)
+        batcher.submit_then(1, lambda result, error: seen.append((1, result, error)))
+        batcher.submit_then(2, broken)
+        batcher.submit_then(3, lambda result, error: seen.append((3, result, error)))
+        while len(seen) < 2:
+            await asyncio.sleep(0)
+        batcher.submit_then(4, lambda result, error: seen.append((4, result, repr(error))))
+        while len(seen) < 3:
+            await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert seen == [(1, 101, None), (3, 103, None), (4, None, "RuntimeError('database down')")]
