@@ -1,9 +1,11 @@
-"""The hot path: `ANY /in/<token>[/<sub/path>]` as a bare ASGI callable.
+"""The hot path: `ANY /in/<token>[/<sub/path>]`, as a bare ASGI callable
+(`receive_webhook`) and as the steps uvicorn's protocol calls directly
+(events/ingest_http.py: `screen`, `arrival_of`, `store_then`).
 
 It skips Django's request cycle and middleware (no session, CSRF or auth
 belong here), reads the body with a hard limit, and hands the row to a
-per-process Batcher: one transaction looks up every token of the batch and
-inserts every event, and each request is answered only after that commit.
+per-process Batcher: one INSERT stores every event of the batch, and each
+request is answered only after that commit.
 Wake-ups for the engines, `event.received` messages and monitoring's
 counters go out in one Redis pipeline per batch, and the answer waits for
 that pipeline (a bounded moment): a sender that waits for each answer
