@@ -6,13 +6,21 @@ buffering whatever a sender offers.
 """
 
 
+def declared_over(scope, limit: int) -> bool:
+    """Whether the request's Content-Length alone passes `limit`.
+
+    A malformed Content-Length is left to the server; the reader's running
+    count enforces the limit whatever the header claims."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value.isdigit() and int(value) > limit
+    return False
+
+
 async def read_body(scope, receive, limit: int) -> bytes | None:
     """The whole body, or None as soon as it passes `limit` bytes."""
-    for name, value in scope["headers"]:
-        # A malformed Content-Length is left to the server; the running count
-        # below enforces the limit whatever the header claims.
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
-            return None
+    if declared_over(scope, limit):
+        return None
     chunks, size = [], 0
     while True:
         message = await receive()

@@ -53,8 +53,8 @@ def batcher() -> Batcher[Arrival, Stored]:
         # One flush at a time, and a flush is the commit and the
         # announcement: what arrives meanwhile waits for the next one. Each
         # flush costs two round trips whatever its size, so the larger the
-        # batches the less CPU per webhook (wrk -c32 on 2 cores: 6-9 webhooks
-        # a batch with the announcement overlapping the next commit).
+        # batches the less CPU per webhook (wrk -c32 on 2 cores: 7-9
+        # webhooks a batch per process).
         _batcher = Batcher(_announcing(make_store()), max_inflight=1)
     return _batcher
 
@@ -144,9 +144,8 @@ class AfterCommit:
     """Collects the stored events of a moment and announces them together.
 
     One drain task at a time, so announcements leave in commit order. A
-    request appends to a list and awaits the one future of its group (a
-    task and a future per request cost more than the announcement itself);
-    the group's future is done once its messages are in Redis, or after
+    flush adds what it stored and awaits the one future of its group; the
+    group's future is done once its messages are in Redis, or after
     `ANSWER_WAIT` seconds when Redis is slow, so an answer is never held
     longer than that.
     """

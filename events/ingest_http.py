@@ -28,6 +28,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from config.asgi import for_ingest
+from config.asgi_body import declared_over
 from events import ingest
 from events.answers import Answer
 
@@ -95,7 +96,7 @@ class IngestRequest:
             self.reading = False
             self.reply(screened)
             return
-        if _declared_length(cycle.scope) > self.limit:
+        if declared_over(cycle.scope, self.limit):
             self.reading = False
             self.reply(ingest.too_large())
             return
@@ -124,7 +125,7 @@ class IngestRequest:
             cycle.flow.resume_reading()
         if not cycle.more_body:
             self.reading = False
-            body = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+            body = b"".join(self.chunks)  # one chunk is returned as it is, not copied
             try:
                 ingest.store_then(ingest.arrival_of(cycle.scope, self.parsed, body, self.received_at), self.reply)
             except Exception:
@@ -145,15 +146,6 @@ class IngestRequest:
         if not cycle.keep_alive:
             cycle.transport.close()
         cycle.on_response()
-
-
-def _declared_length(scope) -> int:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            # A malformed value is left to the parser; the running count
-            # enforces the limit whatever the header says.
-            return int(value) if value.isdigit() else 0
-    return 0
 
 
 _default_headers: tuple[list, bytes] = ([], b"")

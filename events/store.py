@@ -5,9 +5,8 @@ Two ways to the same rows:
   (`make run`'s zero-config default) and any other database.
 - `PostgresStore` talks to PostgreSQL straight from the event loop on one
   psycopg async connection: no thread hand-off, no ORM compilation, and the
-  batch in one INSERT. On this machine that is
-  the difference between ~900 and ~1,900 ingested webhooks per second
-  (bench/ measures both).
+  batch in one INSERT. On this machine that is the difference between ~900
+  and ~1,900 ingested webhooks per second (bench/ measures both).
 Both plan the rows the same way (`plan`), so they cannot disagree on what an
 event looks like.
 """
@@ -201,8 +200,8 @@ _ENDPOINT_SQL = (
 )
 # The INSERT of a whole batch is one statement with two parameters: the
 # rows as one JSON document (one `orjson.dumps`, headers and signature
-# nested as they are, moments in RFC 3339 with their offset) and the bodies as one binary bytea[] zipped beside
-# them, so bodies cross as raw bytes. One round trip and one result however
+# nested as they are, moments in RFC 3339 with their offset) and the bodies
+# as one binary bytea[] zipped beside them, so bodies cross as raw bytes. One round trip and one result however
 # many rows; per-row pipelined INSERTs cost ~40 us of client CPU a row and a
 # BEGIN/COMMIT pair two more round trips, and psycopg's own list adaptation
 # costs ~15 us per column per batch. Alone in its autocommit statement, the

@@ -144,12 +144,12 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit(server, inbox):
         )
         reader = Reader(sock)
         sent = 0
-        try:
-            while sent <= settings.MAX_BODY_BYTES:
+        while sent <= settings.MAX_BODY_BYTES:
+            try:
                 sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-                sent += len(chunk)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server answered and closed before the sender finished
+            except (BrokenPipeError, ConnectionResetError):
+                break  # the server answered and closed before the sender finished
+            sent += len(chunk)
         status, _, _ = reader.answer()
         assert status == 413
     assert Event.objects.count() == 0
