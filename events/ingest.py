@@ -113,7 +113,7 @@ async def _after_commit(
             repeats = await arrivals.finish(results)
         except Exception:
             log.exception("monitoring could not count %d stored events", len(stored))
-    idle = {s.endpoint.pk: s.endpoint for s in stored if s.endpoint.health == Health.INACTIVE}
+    idle = {s.endpoint.id: s.endpoint for s in stored if s.endpoint.health == Health.INACTIVE}
     # The batcher's cached endpoint still says inactive for a while after the
     # refresh: one refresh per endpoint per interval is enough.
     now = time.monotonic()

@@ -54,6 +54,13 @@ def _with_proxy_headers(middleware: ProxyHeadersMiddleware, scope: dict) -> None
     raise RuntimeError("uvicorn's proxy-headers middleware awaited")
 
 
+def _forwarded(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, _ in headers:
+        if name.startswith(b"x-forwarded-"):
+            return True
+    return False
+
+
 class IngestHttpProtocol(HttpToolsProtocol):
     def __init__(self, config, server_state, app_state, _loop=None) -> None:
         super().__init__(config, server_state, app_state, _loop)
@@ -64,7 +71,7 @@ class IngestHttpProtocol(HttpToolsProtocol):
     def _start_asgi_task(self, cycle, app) -> None:
         # `app` is uvicorn's 503 callable when the concurrency limit is hit.
         if app is self.app and for_ingest(cycle.scope):
-            if self._proxied is not None and any(name.startswith(b"x-forwarded-") for name, _ in cycle.scope["headers"]):
+            if self._proxied is not None and _forwarded(cycle.scope["headers"]):
                 _with_proxy_headers(self._proxied, cycle.scope)
             IngestRequest(cycle).start()
         else:

@@ -41,6 +41,11 @@ class Inspection:
     answer: Answer | None = None  # ingest answers this instead of its usual answer
     forwards: bool = True
     dedup_key: str = ""
+    # What was parsed on the way, for monitoring to reuse after the commit:
+    # first value by header name, and the body's document (None when it was
+    # not read as JSON).
+    headers: verification.Headers | None = None
+    document: Any = None
 
 
 def parse_json(body: bytes) -> Any:
@@ -121,15 +126,15 @@ def inspect(event: Event, endpoint, now: float) -> Inspection:
             # their checks unsigned, and the answer reveals nothing.
             event.handshake = shake.provider
             _hold(event, EventStatus.RECEIVED)
-            return Inspection(answer=shake.answer, forwards=False)
+            return Inspection(answer=shake.answer, forwards=False, headers=headers, document=document)
     verdict = event.signature["verdict"] if event.signature else verification.UNCHECKED
     if endpoint.verification_mode == "reject" and event.signature and verdict != verification.VALID:
         _hold(event, EventStatus.REJECTED)
         detail = f"Signature check failed ({event.signature['scheme']}): {event.signature['detail']}."
-        return Inspection(answer=json_answer(401, {"detail": detail}), forwards=False)
+        return Inspection(answer=json_answer(401, {"detail": detail}), forwards=False, headers=headers, document=document)
     key = ""
     # A request with a bad signature never claims a delivery id: a forger
     # could otherwise make the genuine delivery look like a duplicate.
     if endpoint.dedup_window_seconds and verdict in (verification.VALID, verification.UNCHECKED):
         key = dedup_key(headers, document, event.sha256)
-    return Inspection(dedup_key=key)
+    return Inspection(dedup_key=key, headers=headers, document=document)

@@ -15,6 +15,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import orjson
 import psycopg
@@ -51,6 +52,9 @@ class Stored:
     rejected: str = ""  # the database refused this row (e.g. a NUL byte)
     answer: Answer | None = None  # answered by ingest itself (handshake, signature, duplicate)
     dedup_key: str = ""
+    # Inspection's parse of the request, reused by monitoring (events/inspection.py).
+    headers: dict[str, str] | None = None
+    document: Any = None
 
 
 def _content_type(headers: list[list[str]]) -> str:
@@ -66,8 +70,8 @@ def wanted_allowances(arrivals: list[Arrival], endpoints: dict[str, Endpoint]) -
     for arrival in arrivals:
         endpoint = endpoints.get(arrival.token)
         if endpoint is not None and endpoint.rate_limit:
-            limit, count = wanted.get(endpoint.pk, (endpoint.rate_limit, 0))
-            wanted[endpoint.pk] = (limit, count + 1)
+            limit, count = wanted.get(endpoint.id, (endpoint.rate_limit, 0))
+            wanted[endpoint.id] = (limit, count + 1)
     return wanted
 
 
@@ -90,7 +94,7 @@ def unsaved_event(endpoint: Endpoint, **values) -> Event:
     attributes.update(_EVENT_DEFAULTS)
     for name, default in _CALLABLE_DEFAULTS:  # a fresh id, list or dict per event
         attributes[name] = default()
-    attributes["endpoint_id"] = endpoint.pk
+    attributes["endpoint_id"] = endpoint.id
     attributes.update(values)
     return event
 
@@ -104,11 +108,11 @@ def plan(arrivals: list[Arrival], endpoints: dict[str, Endpoint], allowed: dict[
         if endpoint is None:
             results.append(Stored(event=None))
             continue
-        if endpoint.pk in allowed:
-            if allowed[endpoint.pk] == 0:
+        if endpoint.id in allowed:
+            if allowed[endpoint.id] == 0:
                 results.append(Stored(event=None, endpoint=endpoint, limited=True))
                 continue
-            allowed[endpoint.pk] -= 1
+            allowed[endpoint.id] -= 1
         forwards = bool(endpoint.destination_url) and not endpoint.paused
         due = arrival.received_at if forwards else None
         event = unsaved_event(
@@ -130,7 +134,7 @@ def plan(arrivals: list[Arrival], endpoints: dict[str, Endpoint], allowed: dict[
         results.append(
             Stored(
                 event=event, endpoint=endpoint, wake=forwards and found.forwards, answer=found.answer,
-                dedup_key=found.dedup_key,
+                dedup_key=found.dedup_key, headers=found.headers, document=found.document,
             )
         )
     return results
@@ -288,7 +292,7 @@ class PostgresStore:
             stored = await self._store_round([arrivals[i] for i in todo])
             stale = []
             for i, result in zip(todo, stored, strict=True):
-                if result.event is not None and result.event.pk is None:
+                if result.event is not None and result.event.id is None:
                     stale.append(i)
                 else:
                     results[i] = result
@@ -346,12 +350,12 @@ class PostgresStore:
                     cursor = await conn.execute(_INSERT_SQL, _insert_params(events, versions))
                     ids = dict(await cursor.fetchall())
                     for event in events:
-                        event.pk = ids.get(event.public_id)
+                        event.id = ids.get(event.public_id)
         except BaseException:
             if claimed:
                 await asyncio.to_thread(dedup.release, claimed)
             raise
-        unsaved = [stored for stored in results if stored.event is not None and stored.event.pk is None]
+        unsaved = [stored for stored in results if stored.event is not None and stored.event.id is None]
         for stored in unsaved:
             self._endpoints.drop(stored.endpoint.ingest_token)
         left_over = dedup.claims_of(unsaved, claimed)

@@ -80,8 +80,9 @@ def resolve_pointer(document: object, pointer: str) -> tuple[bool, object]:
     return True, current
 
 
-def integrity_problem(event, options: dict) -> str | None:
-    """Why this request's payload is not what the endpoint expects, or None."""
+def integrity_problem(event, options: dict, document: object = None) -> str | None:
+    """Why this request's payload is not what the endpoint expects, or None.
+    `document`: the body already parsed, when it was (None: parse it here)."""
     limit = options.get("max_body_bytes")
     if limit and event.size > limit:
         return f"{event.public_id}: body of {event.size} bytes is over the {limit}-byte limit"
@@ -89,10 +90,11 @@ def integrity_problem(event, options: dict) -> str | None:
     is_json = "json" in (event.content_type or "").lower()
     if not is_json and not required:
         return None
-    try:
-        document = load_json(bytes(event.body))
-    except ValueError:
-        return f"{event.public_id}: the body is not valid JSON" if is_json or required else None
+    if document is None:
+        try:
+            document = load_json(bytes(event.body))
+        except ValueError:
+            return f"{event.public_id}: the body is not valid JSON" if is_json or required else None
     for pointer in required:
         found, value = resolve_pointer(document, pointer)
         if not found:
@@ -153,27 +155,27 @@ class Arrivals:
         options: dict[int, dict] = {}  # each endpoint's monitoring settings, read once per batch
         for item in stored:
             endpoint = item.endpoint
-            if endpoint.pk not in options:
-                options[endpoint.pk] = monitor_settings(endpoint)
-            self._count(item.event, endpoint, options[endpoint.pk])
+            if endpoint.id not in options:
+                options[endpoint.id] = monitor_settings(endpoint)
+            headers = item.headers if item.headers is not None else verification.first_values(item.event.headers)
+            self._count(item.event, endpoint.id, options[endpoint.id], headers, item.document)
         self._at: int | None = None  # where the repeat counts are in the pipeline's results
 
-    def _count(self, event, endpoint, options: dict) -> None:
-        self.tally.add(endpoint.pk, "events")
+    def _count(self, event, pk: int, options: dict, headers: verification.Headers, document: object) -> None:
+        self.tally.add(pk, "events")
         if signature_failed(event):
-            self.tally.add(endpoint.pk, "signature_failures")
-            self.repeats.append((endpoint.pk, SIGNATURE_KEY, False))
-        problem = integrity_problem(event, options)
+            self.tally.add(pk, "signature_failures")
+            self.repeats.append((pk, SIGNATURE_KEY, False))
+        problem = integrity_problem(event, options, document)
         if problem:
-            self.tally.add(endpoint.pk, "integrity")
-            self.findings.append(Finding(endpoint.pk, AlertType.INTEGRITY, problem))
-        headers = verification.first_values(event.headers)
+            self.tally.add(pk, "integrity")
+            self.findings.append(Finding(pk, AlertType.INTEGRITY, problem))
         if provider_retry(headers):
-            self.tally.add(endpoint.pk, "retries")
+            self.tally.add(pk, "retries")
         key = repeat_key(event, headers)
         if key is not None:
             # duplicate_of: ingest's own dedup matched it (e.g. a provider id in the body).
-            self.repeats.append((endpoint.pk, key, bool(event.duplicate_of)))
+            self.repeats.append((pk, key, bool(event.duplicate_of)))
 
     def queue(self, pipe) -> None:
         """Count each repeat key within REPEAT_WINDOW_SECONDS of its first use."""

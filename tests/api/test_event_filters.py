@@ -116,3 +116,19 @@ def test_the_search_is_served_by_the_trigram_index(alice, endpoint):
     plan = searched.explain()
     assert "Bitmap Index Scan on event_search_trgm" in plan, plan
     assert [e.search_text.count(wanted) for e in searched] == [1]
+
+
+def test_the_trigram_index_merges_its_pending_list_in_small_steps(alice, endpoint):
+    # Ingest's INSERT pays for each merge of the pending list while its whole
+    # batch waits (events/migrations/0009_trigram_pending_list.py).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'event_search_trgm'")
+        assert cursor.fetchone()[0] == ["gin_pending_list_limit=512"]
+    Event.objects.bulk_create(
+        Event(endpoint=endpoint, method="POST", headers=[], body=b"", received_at=NOON, search_text=f"order {n} shipped")
+        for n in range(600)
+    )
+
+    found = filter_events(Event.objects.filter(endpoint__owner=alice), {"q": "order 417 "})
+
+    assert [e.search_text for e in found] == ["order 417 shipped"]
