@@ -120,6 +120,7 @@ class IngestRequest:
         cycle = self.cycle
         if cycle.disconnected:
             self.reading = False  # nothing is stored
+            self.cycle = None
             return
         if cycle.body:
             self.size += len(cycle.body)
@@ -140,8 +141,13 @@ class IngestRequest:
                 self.reply(_INTERNAL_ERROR)
 
     def reply(self, answer: Answer) -> None:
-        cycle = self.cycle
-        if cycle.disconnected or cycle.response_complete:
+        # The cycle holds this request as its `message_event` and this
+        # request holds the cycle: letting go here frees both (and the
+        # scope, the headers) by reference count. Left as a loop, every
+        # request became garbage for the cyclic collector, whose passes
+        # cost ~7 us of CPU per request (gc.callbacks under wrk -c32).
+        cycle, self.cycle = self.cycle, None
+        if cycle is None or cycle.disconnected or cycle.response_complete:
             return
         try:
             payload = _encode(answer, cycle)

@@ -10,6 +10,7 @@ from django.conf import settings
 from endpoints.models import Endpoint
 from events.models import Event
 from tests.support.processes import wait_until
+from tests.support.raw_http import Reader, request as _request
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,48 +22,6 @@ def inbox(alice):
 
 def _connect(server) -> socket.socket:
     return socket.create_connection(("127.0.0.1", server.port), timeout=10)
-
-
-def _request(path: str, body: bytes = b"", method: str = "POST", headers: tuple[str, ...] = ()) -> bytes:
-    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}", *headers]
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-
-class Reader:
-    """Reads answers off one connection, one at a time."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = b""
-
-    def _fill(self) -> bool:
-        chunk = self.sock.recv(65536)
-        self.buffer += chunk
-        return bool(chunk)
-
-    def head(self) -> tuple[int, dict[str, str]]:
-        while b"\r\n\r\n" not in self.buffer:
-            assert self._fill(), f"connection closed mid-head: {self.buffer!r}"
-        raw, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        lines = raw.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        return int(lines[0].split()[1]), headers
-
-    def answer(self, head_only: bool = False) -> tuple[int, dict[str, str], bytes]:
-        status, headers = self.head()
-        if head_only:
-            return status, headers, b""
-        length = int(headers["content-length"])
-        while len(self.buffer) < length:
-            assert self._fill(), "connection closed mid-body"
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        return status, headers, body
-
-    def closed(self) -> bool:
-        return not self.buffer and not self._fill()
 
 
 def test_one_connection_carries_many_webhooks_and_the_dashboard_after_them(server, inbox):
