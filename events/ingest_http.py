@@ -23,12 +23,12 @@ holds it to that.
 import logging
 from datetime import UTC, datetime
 
-from django.conf import settings
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from config.asgi import for_ingest
 from config.asgi_body import declared_over
+from config.hot_settings import hot
 from events import ingest
 from events.answers import Answer
 
@@ -90,7 +90,7 @@ class IngestRequest:
     def __init__(self, cycle) -> None:
         self.cycle = cycle
         self.received_at = datetime.now(UTC)  # timezone.now() under USE_TZ, which is always on
-        self.limit = settings.MAX_BODY_BYTES
+        self.limit = hot("MAX_BODY_BYTES")
         self.parsed: tuple[str, str] | None = None
         self.chunks: list[bytes] = []
         self.size = 0

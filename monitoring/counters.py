@@ -21,6 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 from redis import asyncio as aioredis
 
+from config.hot_settings import hot
 from monitoring.models import LATENCY_BOUNDS_MS
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ KEY_TTL_SECONDS = 3 * 3600
 
 
 def prefix() -> str:
-    return settings.REDIS_PREFIX + ":mon"
+    return hot("REDIS_PREFIX") + ":mon"
 
 
 def floor_minute(moment: datetime) -> datetime:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import redis
 
+from config.hot_settings import hot
 from endpoints.models import DEFAULT_MONITORING
 from events import verification
 from events.inspection import load_json
@@ -200,19 +201,18 @@ class Arrivals:
     def _repeat_findings(self, seen: list[int], tally: counters.Tally) -> list[Finding]:
         """A second sighting is a duplicate, the storm threshold a redelivery,
         enough signature failures a burst."""
-        from django.conf import settings
-
+        monitor = hot("MONITOR")
         findings = []
         for (pk, key, known_duplicate), count in zip(self.repeats, seen, strict=True):
             if key == SIGNATURE_KEY:
-                if count >= settings.MONITOR["SIGNATURE_FAILURES_MIN"]:
+                if count >= monitor["SIGNATURE_FAILURES_MIN"]:
                     detail = f"{count} requests failed signature verification in 10 minutes"
                     findings.append(Finding(pk, AlertType.SIGNATURE_FAILURES, detail))
                 continue
             if count >= 2 or known_duplicate:
                 tally.add(pk, "duplicates")
                 findings.append(Finding(pk, AlertType.DUPLICATES, f"the same delivery arrived {max(count, 2)} times in 10 minutes"))
-            if count >= settings.MONITOR["RETRY_STORM_REPEATS"]:
+            if count >= monitor["RETRY_STORM_REPEATS"]:
                 tally.add(pk, "retries")
         return findings
 
