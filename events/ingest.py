@@ -209,9 +209,9 @@ class AfterCommit:
             task.add_done_callback(_background.discard)
 
 
-def _done(future: asyncio.Future) -> None:
-    if not future.done():
-        future.set_result(None)
+def _done(future: asyncio.Future, value=None) -> None:
+    if not future.done():  # not already released, nor cancelled (a server shutting down)
+        future.set_result(value)
 
 
 _after: AfterCommit | None = None
@@ -355,10 +355,5 @@ async def receive_webhook(scope, receive, send) -> None:
         await _send(send, too_large())
         return
     answered = asyncio.get_running_loop().create_future()
-    store_then(arrival_of(scope, screened, body, received_at), partial(_resolve, answered))
+    store_then(arrival_of(scope, screened, body, received_at), partial(_done, answered))
     await _send(send, await answered)
-
-
-def _resolve(future: asyncio.Future, value) -> None:
-    if not future.done():  # not cancelled meanwhile (a server shutting down)
-        future.set_result(value)

@@ -178,13 +178,17 @@ def _defaults(headers: list[tuple[bytes, bytes]]) -> bytes:
 _heads: dict[tuple, bytes] = {}
 
 
+def _header_lines(answer: Answer) -> bytes:
+    return b"".join(b"%s: %s\r\n" % pair for pair in ingest.answer_headers(answer))
+
+
 def _head(answer: Answer) -> bytes:
     if answer.headers:
-        return b"".join(b"%s: %s\r\n" % pair for pair in ingest.answer_headers(answer))
+        return _header_lines(answer)
     shape = (answer.status, answer.content_type, len(answer.body))
     head = _heads.get(shape)
     if head is None:
-        head = b"".join(b"%s: %s\r\n" % pair for pair in ingest.answer_headers(answer))
+        head = _header_lines(answer)
         if len(_heads) < 256:
             _heads[shape] = head
     return head

@@ -52,7 +52,8 @@ class Stored:
     rejected: str = ""  # the database refused this row (e.g. a NUL byte)
     answer: Answer | None = None  # answered by ingest itself (handshake, signature, duplicate)
     dedup_key: str = ""
-    # Inspection's parse of the request, reused by monitoring (events/inspection.py).
+    # Inspection's parse of the request (set with every event), reused by
+    # monitoring after the commit (events/inspection.py).
     headers: dict[str, str] | None = None
     document: Any = None
 

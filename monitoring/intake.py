@@ -158,8 +158,7 @@ class Arrivals:
             endpoint = item.endpoint
             if endpoint.id not in options:
                 options[endpoint.id] = monitor_settings(endpoint)
-            headers = item.headers if item.headers is not None else verification.first_values(item.event.headers)
-            self._count(item.event, endpoint.id, options[endpoint.id], headers, item.document)
+            self._count(item.event, endpoint.id, options[endpoint.id], item.headers, item.document)
         self._at: int | None = None  # where the repeat counts are in the pipeline's results
 
     def _count(self, event, pk: int, options: dict, headers: verification.Headers, document: object) -> None:
