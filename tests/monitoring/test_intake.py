@@ -73,10 +73,10 @@ def test_the_same_payload_twice_opens_duplicates_and_three_times_counts_a_retry(
     for _ in range(3):
         post(server, inbox, body)
     open_alert(inbox, AlertType.DUPLICATES)
-    totals = wait_until(
-        lambda: (c := counted(inbox, "duplicates", "retries"))["retries"] and c, message="a retry counted"
-    )
-    assert totals == {"duplicates": 2, "retries": 1}
+    # Each web process carries its repeat counts for up to a second, so the
+    # second request's duplicate may land after the third's retry.
+    expected = {"duplicates": 2, "retries": 1}
+    assert wait_until(lambda: counted(inbox, "duplicates", "retries") == expected, message=f"{expected} counted")
 
 
 def test_a_providers_retry_header_counts_as_a_redelivery(server, inbox) -> None:
