@@ -6,6 +6,14 @@ Under load many requests share one commit (measured on the 2-core box:
 ~2.7x from this alone); at rest a batch is one row and costs nothing extra.
 Up to `max_inflight` flushes run at once, so one batch can fill while the
 previous one waits for its commit.
+
+Under load a flush may also linger, as PostgreSQL's `commit_delay` does when
+`commit_siblings` transactions are open: once a flush carried at least
+`siblings` items and fewer than that many are waiting, the next one waits up
+to `linger` seconds for as many as the last one carried. Senders that wait
+for each answer before the next request come back a few at a time; lingering
+lets them share one commit instead of splitting into small ones. At rest
+(batches below `siblings`) nothing waits.
 """
 
 import asyncio
@@ -27,6 +35,8 @@ class Batcher(Generic[Item, Result]):
         flush: Callable[[list[Item]], Awaitable[list[Result]]],
         max_batch: int = 500,
         max_inflight: int = 1,
+        linger: float = 0.0,
+        siblings: int = 2,
     ) -> None:
         # `flush` returns one result per item, in order, or raises to fail
         # every item of its batch.
@@ -36,6 +46,10 @@ class Batcher(Generic[Item, Result]):
         self._pending: list[tuple[Item, Done]] = []
         self._inflight = 0
         self._tasks: set[asyncio.Task] = set()
+        self._linger = linger
+        self._siblings = siblings
+        self._last = 0  # items in the last flush
+        self._enough: asyncio.Future | None = None  # done once a lingering flush has as many
 
     async def submit(self, item: Item) -> Result:
         future = asyncio.get_running_loop().create_future()
@@ -47,6 +61,8 @@ class Batcher(Generic[Item, Result]):
         failed, from the flush itself: no future per item (the ingest
         protocol answers from there)."""
         self._pending.append((item, done))
+        if self._enough is not None and len(self._pending) >= self._last:
+            resolve(self._enough)
         if self._inflight < self._max_inflight:
             self._inflight += 1
             task = asyncio.create_task(self._drain())
@@ -56,8 +72,11 @@ class Batcher(Generic[Item, Result]):
     async def _drain(self) -> None:
         try:
             while self._pending:
+                if self._lingers():
+                    await self._gather()
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
+                self._last = len(batch)
                 try:
                     results = await self._flush([item for item, _ in batch])
                 except Exception as exc:
@@ -68,6 +87,32 @@ class Batcher(Generic[Item, Result]):
                     _call(done, result, None)
         finally:
             self._inflight -= 1
+
+    def _lingers(self) -> bool:
+        """After a flush of `siblings` or more, while fewer are waiting."""
+        return (
+            self._linger > 0 and self._enough is None
+            and self._last >= self._siblings and len(self._pending) < self._last
+        )
+
+    async def _gather(self) -> None:
+        """Waits until as many items as the last flush carried are pending,
+        or `linger` seconds."""
+        loop = asyncio.get_running_loop()
+        self._enough = loop.create_future()
+        timer = loop.call_later(self._linger, resolve, self._enough)
+        try:
+            await self._enough
+        finally:
+            timer.cancel()
+            self._enough = None
+
+
+def resolve(future: asyncio.Future, value=None) -> None:
+    """Sets `future`'s result unless it is done already (resolved, or
+    cancelled by a server shutting down)."""
+    if not future.done():
+        future.set_result(value)
 
 
 def _call(done: Done, result, error: Exception | None) -> None:

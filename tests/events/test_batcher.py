@@ -104,3 +104,56 @@ def test_callbacks_get_their_own_result_or_the_batchs_error_and_one_failing_call
 
     asyncio.run(main())
     assert seen == [(1, 101, None), (3, 103, None), (4, None, "RuntimeError('database down')")]
+
+
+async def _turns(n: int = 5) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+def _recording(sizes: list[int]):
+    async def flush(items: list[int]) -> list[int]:
+        sizes.append(len(items))
+        return items
+
+    return flush
+
+
+def test_after_a_flush_of_siblings_the_next_lingers_until_as_many_are_waiting():
+    sizes: list[int] = []
+
+    async def main() -> None:
+        batcher: Batcher[int, int] = Batcher(_recording(sizes), linger=60.0, siblings=3)
+        await asyncio.gather(*(batcher.submit(i) for i in range(4)))
+        late = [asyncio.ensure_future(batcher.submit(i)) for i in range(3)]
+        await _turns()
+        assert sizes == [4]  # three of the four: still lingering
+        late.append(asyncio.ensure_future(batcher.submit(3)))
+        assert await asyncio.gather(*late) == [0, 1, 2, 3]
+
+    asyncio.run(asyncio.wait_for(main(), 5))
+    assert sizes == [4, 4]
+
+
+def test_a_lingering_flush_goes_with_what_it_has_after_the_linger():
+    sizes: list[int] = []
+
+    async def main() -> None:
+        batcher: Batcher[int, int] = Batcher(_recording(sizes), linger=0.01, siblings=2)
+        await asyncio.gather(*(batcher.submit(i) for i in range(5)))
+        assert await batcher.submit(9) == 9
+
+    asyncio.run(asyncio.wait_for(main(), 5))
+    assert sizes == [5, 1]
+
+
+def test_below_the_siblings_nothing_lingers():
+    sizes: list[int] = []
+
+    async def main() -> None:
+        batcher: Batcher[int, int] = Batcher(_recording(sizes), linger=60.0, siblings=4)
+        await asyncio.gather(*(batcher.submit(i) for i in range(3)))
+        assert await asyncio.wait_for(batcher.submit(7), 5) == 7
+
+    asyncio.run(main())
+    assert sizes == [3, 1]
