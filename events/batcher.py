@@ -13,7 +13,9 @@ Under load a flush may also linger, as PostgreSQL's `commit_delay` does when
 to `linger` seconds for as many as the last one carried. Senders that wait
 for each answer before the next request come back a few at a time; lingering
 lets them share one commit instead of splitting into small ones. At rest
-(batches below `siblings`) nothing waits.
+(batches below `siblings`) nothing waits, and a linger that runs out of time
+(senders at a steady rate, not waiting on each other) is not repeated until
+a flush fills up again without one.
 """
 
 import asyncio
@@ -62,7 +64,7 @@ class Batcher(Generic[Item, Result]):
         protocol answers from there)."""
         self._pending.append((item, done))
         if self._enough is not None and len(self._pending) >= self._last:
-            resolve(self._enough)
+            resolve(self._enough, True)
         if self._inflight < self._max_inflight:
             self._inflight += 1
             task = asyncio.create_task(self._drain())
@@ -72,11 +74,12 @@ class Batcher(Generic[Item, Result]):
     async def _drain(self) -> None:
         try:
             while self._pending:
-                if self._lingers():
-                    await self._gather()
+                filled = await self._gather() if self._lingers() else True
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
-                self._last = len(batch)
+                # A linger that ran out of time bought little: the next
+                # flush goes at once, and lingers again only if it is full.
+                self._last = len(batch) if filled else 0
                 try:
                     results = await self._flush([item for item, _ in batch])
                 except Exception as exc:
@@ -95,14 +98,14 @@ class Batcher(Generic[Item, Result]):
             and self._last >= self._siblings and len(self._pending) < self._last
         )
 
-    async def _gather(self) -> None:
-        """Waits until as many items as the last flush carried are pending,
-        or `linger` seconds."""
+    async def _gather(self) -> bool:
+        """Waits until as many items as the last flush carried are pending
+        (True), or `linger` seconds (False)."""
         loop = asyncio.get_running_loop()
         self._enough = loop.create_future()
-        timer = loop.call_later(self._linger, resolve, self._enough)
+        timer = loop.call_later(self._linger, resolve, self._enough, False)
         try:
-            await self._enough
+            return await self._enough
         finally:
             timer.cancel()
             self._enough = None

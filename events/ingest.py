@@ -45,7 +45,7 @@ RETRY_AFTER_SECONDS = 5
 
 # A flush lingers only after one of at least LINGER_SIBLINGS webhooks: a
 # sender alone, or a few at a moderate rate, never wait for each other.
-LINGER_SECONDS = 0.002
+LINGER_SECONDS = 0.001
 LINGER_SIBLINGS = 4
 
 _batcher: Batcher[Arrival, Stored] | None = None

@@ -157,3 +157,18 @@ def test_below_the_siblings_nothing_lingers():
 
     asyncio.run(main())
     assert sizes == [3, 1]
+
+
+def test_after_a_linger_that_ran_out_of_time_the_next_flush_goes_at_once():
+    sizes: list[int] = []
+
+    async def main() -> None:
+        batcher: Batcher[int, int] = Batcher(_recording(sizes), linger=0.05, siblings=2)
+        await asyncio.gather(*(batcher.submit(i) for i in range(5)))
+        await asyncio.gather(*(batcher.submit(i) for i in range(3)))  # waits for 5, goes with 3
+        alone = asyncio.ensure_future(batcher.submit(9))
+        await _turns()
+        assert sizes == [5, 3, 1]
+        assert await alone == 9
+
+    asyncio.run(asyncio.wait_for(main(), 5))
