@@ -44,7 +44,7 @@ def test_a_rate_limited_endpoint_takes_only_its_allowance_per_second(alice):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_postgres_store_writes_a_batch_in_one_transaction(alice):
+def test_the_postgres_store_writes_a_batch_in_one_transaction(alice, no_worker):
     import asyncio
 
     endpoint = Endpoint.objects.create(owner=alice, name="pg", destination_url="https://example.test/")
