@@ -5,6 +5,30 @@ import pytest
 from events.batcher import Batcher
 
 
+def _recording(sizes: list[int]):
+    """A flush that notes each batch's size and returns the items."""
+
+    async def flush(items: list[int]) -> list[int]:
+        sizes.append(len(items))
+        return items
+
+    return flush
+
+
+async def _turns(n: int = 5) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+def _lingering(linger: float, siblings: int, scenario) -> list[int]:
+    """Runs `scenario(batcher, sizes)` on a lingering batcher; the sizes of
+    its flushes."""
+    sizes: list[int] = []
+    batcher: Batcher[int, int] = Batcher(_recording(sizes), linger=linger, siblings=siblings)
+    asyncio.run(asyncio.wait_for(scenario(batcher, sizes), 5))
+    return sizes
+
+
 def test_requests_that_arrive_during_a_flush_share_the_next_one():
     sizes: list[int] = []
 
@@ -43,12 +67,8 @@ def test_a_failed_flush_fails_its_batch_and_the_next_batch_still_runs():
 def test_batches_are_capped():
     sizes: list[int] = []
 
-    async def flush(items: list[int]) -> list[int]:
-        sizes.append(len(items))
-        return items
-
     async def main() -> None:
-        batcher: Batcher[int, int] = Batcher(flush, max_batch=10)
+        batcher: Batcher[int, int] = Batcher(_recording(sizes), max_batch=10)
         await asyncio.gather(*(batcher.submit(i) for i in range(25)))
 
     asyncio.run(main())
@@ -106,24 +126,8 @@ def test_callbacks_get_their_own_result_or_the_batchs_error_and_one_failing_call
     assert seen == [(1, 101, None), (3, 103, None), (4, None, "RuntimeError('database down')")]
 
 
-async def _turns(n: int = 5) -> None:
-    for _ in range(n):
-        await asyncio.sleep(0)
-
-
-def _recording(sizes: list[int]):
-    async def flush(items: list[int]) -> list[int]:
-        sizes.append(len(items))
-        return items
-
-    return flush
-
-
 def test_after_a_flush_of_siblings_the_next_lingers_until_as_many_are_waiting():
-    sizes: list[int] = []
-
-    async def main() -> None:
-        batcher: Batcher[int, int] = Batcher(_recording(sizes), linger=60.0, siblings=3)
+    async def scenario(batcher, sizes) -> None:
         await asyncio.gather(*(batcher.submit(i) for i in range(4)))
         late = [asyncio.ensure_future(batcher.submit(i)) for i in range(3)]
         await _turns()
@@ -131,39 +135,27 @@ def test_after_a_flush_of_siblings_the_next_lingers_until_as_many_are_waiting():
         late.append(asyncio.ensure_future(batcher.submit(3)))
         assert await asyncio.gather(*late) == [0, 1, 2, 3]
 
-    asyncio.run(asyncio.wait_for(main(), 5))
-    assert sizes == [4, 4]
+    assert _lingering(60.0, 3, scenario) == [4, 4]
 
 
 def test_a_lingering_flush_goes_with_what_it_has_after_the_linger():
-    sizes: list[int] = []
-
-    async def main() -> None:
-        batcher: Batcher[int, int] = Batcher(_recording(sizes), linger=0.01, siblings=2)
+    async def scenario(batcher, sizes) -> None:
         await asyncio.gather(*(batcher.submit(i) for i in range(5)))
         assert await batcher.submit(9) == 9
 
-    asyncio.run(asyncio.wait_for(main(), 5))
-    assert sizes == [5, 1]
+    assert _lingering(0.01, 2, scenario) == [5, 1]
 
 
 def test_below_the_siblings_nothing_lingers():
-    sizes: list[int] = []
-
-    async def main() -> None:
-        batcher: Batcher[int, int] = Batcher(_recording(sizes), linger=60.0, siblings=4)
+    async def scenario(batcher, sizes) -> None:
         await asyncio.gather(*(batcher.submit(i) for i in range(3)))
-        assert await asyncio.wait_for(batcher.submit(7), 5) == 7
+        assert await batcher.submit(7) == 7  # within the 5 s bound, not after 60 s
 
-    asyncio.run(main())
-    assert sizes == [3, 1]
+    assert _lingering(60.0, 4, scenario) == [3, 1]
 
 
 def test_after_a_linger_that_ran_out_of_time_the_next_flush_goes_at_once():
-    sizes: list[int] = []
-
-    async def main() -> None:
-        batcher: Batcher[int, int] = Batcher(_recording(sizes), linger=0.05, siblings=2)
+    async def scenario(batcher, sizes) -> None:
         await asyncio.gather(*(batcher.submit(i) for i in range(5)))
         await asyncio.gather(*(batcher.submit(i) for i in range(3)))  # waits for 5, goes with 3
         alone = asyncio.ensure_future(batcher.submit(9))
@@ -171,4 +163,4 @@ def test_after_a_linger_that_ran_out_of_time_the_next_flush_goes_at_once():
         assert sizes == [5, 3, 1]
         assert await alone == 9
 
-    asyncio.run(asyncio.wait_for(main(), 5))
+    assert _lingering(0.05, 2, scenario) == [5, 3, 1]

@@ -18,7 +18,7 @@ from endpoints.models import Endpoint
 from events import ingest
 from events.ingest_http import IngestHttpProtocol, IngestRequest
 from events.models import Event
-from tests.support.processes import wait_until
+from tests.support.processes import free_port, wait_until
 from tests.support.raw_http import Reader, request
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,10 +32,7 @@ def in_process_server(monkeypatch):
     # them: this server's gets its own, and the process's are put back after.
     monkeypatch.setattr(ingest, "_batcher", None)
     monkeypatch.setattr(ingest, "_after", None)
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             "config.asgi:application", host="127.0.0.1", port=port, http=IngestHttpProtocol,
