@@ -4,8 +4,8 @@ Two ways to the same rows:
 - `store_sync` goes through the ORM on an executor thread; it serves SQLite
   (`make run`'s zero-config default) and any other database.
 - `PostgresStore` talks to PostgreSQL straight from the event loop on one
-  psycopg async connection: no thread hand-off, no ORM compilation, and the
-  batch in one INSERT. On this machine that is the difference between ~900
+  asyncpg connection (config/loop_connection.py): no thread hand-off, no
+  ORM compilation, and the batch in one INSERT. On this machine that is the difference between ~900
   and ~1,900 ingested webhooks per second (bench/ measures both).
 Both plan the rows the same way (`plan`), so they cannot disagree on what an
 event looks like.
@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import orjson
-import psycopg
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models.base import ModelState
 
-from config.event_loop_pool import LoopConnection
+from config.loop_connection import LoopConnection
 from endpoints.models import Endpoint
 from events import dedup, inspection, ratelimit
 from events.endpoint_cache import EndpointCache
@@ -201,16 +201,17 @@ _ENDPOINT_FIELDS = tuple(
 )
 # The row's version comes first, then the fields (events/endpoint_cache.py).
 _ENDPOINT_SQL = (
-    f"SELECT xmin::text, {', '.join(_ENDPOINT_FIELDS)} FROM {Endpoint._meta.db_table} WHERE ingest_token = ANY(%s)"
+    f"SELECT xmin::text, {', '.join(_ENDPOINT_FIELDS)} FROM {Endpoint._meta.db_table} WHERE ingest_token = ANY($1::text[])"
 )
 # The INSERT of a whole batch is one statement with two parameters: the
 # rows as one JSON document (one `orjson.dumps`, headers and signature
 # nested as they are, moments in RFC 3339 with their offset) and the bodies
-# as one binary bytea[] zipped beside them, so bodies cross as raw bytes. One round trip and one result however
-# many rows; per-row pipelined INSERTs cost ~40 us of client CPU a row and a
-# BEGIN/COMMIT pair two more round trips, and psycopg's own list adaptation
-# costs ~15 us per column per batch. Alone in its autocommit statement, the
-# INSERT is still all-or-nothing. Rows come back by public_id: nothing
+# as one binary bytea[] zipped beside them, so bodies cross as raw bytes.
+# One round trip and one result however many rows; per-row pipelined
+# INSERTs cost ~40 us of client CPU a row and a BEGIN/COMMIT pair two more
+# round trips, and a list parameter per column cost ~15 us a column per
+# batch (psycopg). Outside any explicit transaction the INSERT is its own,
+# so still all-or-nothing. Rows come back by public_id: nothing
 # promises RETURNING keeps the input's order. A row is inserted only while
 # its endpoint's row has the version ingest planned it with (the endpoint
 # may come from this process's cache); the others are left out and planned
@@ -242,8 +243,8 @@ _COLUMN_LIST = ", ".join(_EVENT_NAMES)
 _INSERT_SQL = (
     f"INSERT INTO {Event._meta.db_table} ({_COLUMN_LIST}, body, attempt_count, retry_index) "
     f"SELECT {_COLUMN_LIST}, body, 0, 0 FROM ROWS FROM ("
-    f"json_to_recordset(%s::json) AS ({', '.join(f'{name} {kind}' for name, kind in _EVENT_COLUMNS)}, endpoint_version xid), "
-    f"unnest(%b::bytea[])) AS batch({_COLUMN_LIST}, endpoint_version, body) "
+    f"json_to_recordset($1::json) AS ({', '.join(f'{name} {kind}' for name, kind in _EVENT_COLUMNS)}, endpoint_version xid), "
+    f"unnest($2::bytea[])) AS batch({_COLUMN_LIST}, endpoint_version, body) "
     f"WHERE EXISTS (SELECT 1 FROM {Endpoint._meta.db_table} endpoint "
     "WHERE endpoint.id = batch.endpoint_id AND endpoint.xmin = batch.endpoint_version) "
     "RETURNING public_id, id"
@@ -267,18 +268,22 @@ def _insert_params(events: list[Event], versions: dict[int, str]) -> tuple[str, 
     return orjson.dumps(rows).decode(), [event.body for event in events]
 
 
+class EndpointsKeptChanging(RuntimeError):
+    """Planning again did not catch up with changes to the endpoints."""
+
+
 class PostgresStore:
-    """One psycopg async connection owned by one event loop (one per server
-    process); the batcher runs one flush at a time. Autocommit: each
-    statement is its own transaction, so no BEGIN and COMMIT round trips
-    (the batch's rows are one INSERT)."""
+    """One asyncpg connection owned by one event loop (one per server
+    process); the batcher runs one flush at a time. No explicit
+    transaction: each statement is its own, so no BEGIN and COMMIT round
+    trips (the batch's rows are one INSERT)."""
 
     # Rounds of planning again after endpoints changed under a batch; past
     # it the batch fails (a 503 for its senders) rather than loop.
     REPLANS = 3
 
     def __init__(self) -> None:
-        self._db = LoopConnection(autocommit=True)
+        self._db = LoopConnection()
         self._endpoints = EndpointCache()
 
     async def close(self) -> None:
@@ -300,7 +305,7 @@ class PostgresStore:
             if not stale:
                 return results
             todo = stale
-        raise psycopg.OperationalError(f"the endpoints of {len(todo)} arrivals kept changing under one batch")
+        raise EndpointsKeptChanging(f"the endpoints of {len(todo)} arrivals kept changing under one batch")
 
     async def _store_round(self, arrivals: list[Arrival]) -> list[Stored]:
         """One try of `_store_once` with store_sync's fallbacks. Nothing of
@@ -308,9 +313,9 @@ class PostgresStore:
         try:
             try:
                 return await self._store_once(arrivals)
-            except psycopg.errors.IntegrityError:
+            except asyncpg.IntegrityConstraintViolationError:
                 return await self._store_once(arrivals)  # see store_sync
-        except psycopg.DataError as exc:
+        except asyncpg.DataError as exc:
             if len(arrivals) == 1:
                 return [Stored(event=None, rejected=str(exc).splitlines()[0])]
             return [(await self._store_round([arrival]))[0] for arrival in arrivals]  # see store_sync
@@ -327,8 +332,7 @@ class PostgresStore:
             else:
                 endpoints[token], versions[id(entry[0])] = entry
         if missing:
-            cursor = await conn.execute(_ENDPOINT_SQL, [missing])
-            for version, *row in await cursor.fetchall():
+            for version, *row in await conn.fetch(_ENDPOINT_SQL, missing):
                 endpoint = Endpoint.from_db("default", _ENDPOINT_FIELDS, row)
                 self._endpoints.put(endpoint.ingest_token, endpoint, version)
                 endpoints[endpoint.ingest_token], versions[id(endpoint)] = endpoint, version
@@ -348,8 +352,7 @@ class PostgresStore:
                     claimed = await asyncio.to_thread(dedup.claim, results)
                 events = [stored.event for stored in results if stored.event is not None]
                 if events:
-                    cursor = await conn.execute(_INSERT_SQL, _insert_params(events, versions))
-                    ids = dict(await cursor.fetchall())
+                    ids = {row[0]: row[1] for row in await conn.fetch(_INSERT_SQL, *_insert_params(events, versions))}
                     for event in events:
                         event.id = ids.get(event.public_id)
         except BaseException:

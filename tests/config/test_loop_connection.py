@@ -1,21 +1,21 @@
-"""Ingest's one connection (config/event_loop_pool.LoopConnection) against
+"""Ingest's one connection (config/loop_connection.LoopConnection) against
 real PostgreSQL: held across statements, replaced once it breaks or is
-left inside a transaction."""
+left inside a transaction, and jsonb read as Python values."""
 
 import asyncio
 
-import psycopg
+import asyncpg
 import pytest
 from django.db import connection
 
-from config.event_loop_pool import LoopConnection
+from config.loop_connection import LoopConnection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def backend_pid(db: LoopConnection) -> int:
     async with db.connection() as conn:
-        return (await (await conn.execute("SELECT pg_backend_pid()")).fetchone())[0]
+        return await conn.fetchval("SELECT pg_backend_pid()")
 
 
 def terminate(pid: int) -> None:
@@ -24,41 +24,83 @@ def terminate(pid: int) -> None:
     connection.close()
 
 
-def test_one_connection_serves_every_statement():
+def run(scenario):
     async def main():
-        db = LoopConnection(autocommit=True)
+        db = LoopConnection()
         try:
-            return [await backend_pid(db) for _ in range(3)]
+            return await scenario(db)
         finally:
             await db.close()
 
-    pids = asyncio.run(main())
-    assert len(set(pids)) == 1
+    return asyncio.run(main())
+
+
+def test_one_connection_serves_every_statement():
+    async def scenario(db):
+        return [await backend_pid(db) for _ in range(3)]
+
+    assert len(set(run(scenario))) == 1
 
 
 def test_a_broken_connection_fails_one_statement_and_is_replaced():
-    async def main():
-        db = LoopConnection(autocommit=True)
-        try:
-            first = await backend_pid(db)
-            await asyncio.to_thread(terminate, first)
-            with pytest.raises(psycopg.OperationalError):
-                await backend_pid(db)
-            return first, await backend_pid(db)
-        finally:
-            await db.close()
+    async def scenario(db):
+        first = await backend_pid(db)
+        await asyncio.to_thread(terminate, first)
+        with pytest.raises(Exception):  # which one depends on when the client notices
+            await backend_pid(db)
+        return first, await backend_pid(db)
 
-    first, second = asyncio.run(main())
+    first, second = run(scenario)
     assert first != second
 
 
 def test_a_connection_left_inside_a_transaction_is_not_used_again():
-    async def main():
-        db = LoopConnection()  # not autocommit: a statement opens a transaction
-        try:
-            return await backend_pid(db), await backend_pid(db)
-        finally:
-            await db.close()
+    async def scenario(db):
+        async with db.connection() as conn:
+            await conn.execute("BEGIN")
+            first = await conn.fetchval("SELECT pg_backend_pid()")
+        return first, await backend_pid(db)
 
-    first, second = asyncio.run(main())
+    first, second = run(scenario)
     assert first != second
+
+
+def test_a_failed_statement_keeps_the_connection():
+    async def scenario(db):
+        first = await backend_pid(db)
+        with pytest.raises(asyncpg.DataError):
+            async with db.connection() as conn:
+                await conn.fetchval("SELECT 'x'::int")
+        return first, await backend_pid(db)
+
+    first, second = run(scenario)
+    assert first == second
+
+
+def test_a_cancelled_statement_drops_the_connection():
+    async def scenario(db):
+        first = await backend_pid(db)
+
+        async def slow():
+            async with db.connection() as held:
+                await held.fetchval("SELECT pg_sleep(5)")
+
+        task = asyncio.create_task(slow())
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return first, await backend_pid(db)
+
+    first, second = run(scenario)
+    assert first != second
+
+
+def test_jsonb_comes_back_as_python_values_and_json_parameters_stay_text():
+    async def scenario(db):
+        async with db.connection() as conn:
+            document = await conn.fetchval("""SELECT '{"a": [1, true]}'::jsonb""")
+            echoed = await conn.fetchval("SELECT ($1::json ->> 'k')", '{"k": "v"}')
+        return document, echoed
+
+    assert run(scenario) == ({"a": [1, True]}, "v")
