@@ -19,15 +19,17 @@ import redis
 from config.hot_settings import hot
 from endpoints.models import DEFAULT_MONITORING
 from events import verification
-from events.inspection import load_json
+from events.inspection import DELIVERY_ID_HEADERS, load_json
 from monitoring import counters
 from monitoring.models import AlertType
 
 log = logging.getLogger(__name__)
 
 REPEAT_WINDOW_SECONDS = 600
-# Headers a provider sets to the same value on every redelivery of a message.
-DELIVERY_ID_HEADERS = ("webhook-id", "x-github-delivery", "x-shopify-webhook-id", "svix-id", "x-request-id")
+# Headers a provider sets to the same value on every redelivery of a message:
+# deduplication's (events/inspection.py), and two that only count repeats
+# here (a wrong guess costs a counter, never a webhook).
+REDELIVERY_ID_HEADERS = (*DELIVERY_ID_HEADERS, "svix-id", "x-request-id")
 # Headers whose value counts the provider's attempts (1 on the first one).
 RETRY_COUNT_HEADERS = ("stripe-webhook-delivery-attempt", "x-webhook-retry-count")
 # A problem seen on one request opens its alert at once; repeats within this
@@ -108,7 +110,7 @@ def integrity_problem(event, options: dict, document: object = None) -> str | No
 def repeat_key(event, headers: verification.Headers) -> str | None:
     """What identifies a redelivery: the provider's delivery id, else the body.
     `headers`: the event's, first value by lowercased name."""
-    for name in DELIVERY_ID_HEADERS:
+    for name in REDELIVERY_ID_HEADERS:
         value = headers.get(name)
         if value:
             return "id:" + hashlib.sha256(value.encode()).hexdigest()[:32]
