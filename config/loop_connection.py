@@ -8,14 +8,24 @@ psycopg and ~250-340 µs through asyncpg (same statement, same process;
 README, "Sixth round"). Everything else, Django included, stays on psycopg.
 
 One flush at a time needs one connection: it is opened on first use and
-opened again after it breaks or is left inside a transaction.
+opened again once it is closed, broken, or left inside a transaction.
 """
 
+import json
 from contextlib import asynccontextmanager
 
 import asyncpg
-import orjson
 from django.conf import settings
+
+# After these the connection's state is unknown (lost, terminated by the
+# server, or out of step with its protocol): it is not used again. Any
+# other error (a row the database refuses, Redis down during the flush, a
+# task cancelled mid-statement, which asyncpg cancels on the server and
+# waits out before the next statement) leaves a working connection.
+_BROKEN = (
+    asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError, asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError, OSError,
+)
 
 
 def connect_options() -> dict:
@@ -31,25 +41,16 @@ def connect_options() -> dict:
     }
 
 
-def _loads(text: str):
-    return orjson.loads(text)
-
-
-def _dumps(value) -> str:
-    return orjson.dumps(value).decode()
-
-
 async def _open() -> asyncpg.Connection:
     conn = await asyncpg.connect(**connect_options())
-    # jsonb comes back as Python values, the way psycopg (and so Django's
-    # models) hand it over; `json` parameters stay text.
-    await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_dumps, decoder=_loads)
+    try:
+        # jsonb comes back as Python values, decoded as psycopg (and so
+        # Django's models) would; `json` parameters stay text.
+        await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=json.dumps, decoder=json.loads)
+    except BaseException:
+        conn.terminate()
+        raise
     return conn
-
-
-# What a statement's rows can cause (the store answers them row by row);
-# the connection itself is fine afterwards.
-_ROW_ERRORS = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError)
 
 
 class LoopConnection:
@@ -60,24 +61,20 @@ class LoopConnection:
 
     @asynccontextmanager
     async def connection(self):
+        if self._conn is not None and self._conn.is_closed():  # the server closed it while idle
+            self._conn = None
         if self._conn is None:
             self._conn = await _open()
         conn = self._conn
+        broken = False
         try:
             yield conn
-        except _ROW_ERRORS:
-            self._drop_unless_idle(conn)
+        except _BROKEN:
+            broken = True
             raise
-        except BaseException:
-            # A lost or terminated connection, a task cancelled
-            # mid-statement: its state is unknown, so it is not used again.
-            self._drop(conn)
-            raise
-        self._drop_unless_idle(conn)
-
-    def _drop_unless_idle(self, conn: asyncpg.Connection) -> None:
-        if conn.is_closed() or conn.is_in_transaction():
-            self._drop(conn)
+        finally:
+            if broken or conn.is_closed() or conn.is_in_transaction():
+                self._drop(conn)
 
     def _drop(self, conn: asyncpg.Connection) -> None:
         if self._conn is conn:

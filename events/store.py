@@ -5,8 +5,9 @@ Two ways to the same rows:
   (`make run`'s zero-config default) and any other database.
 - `PostgresStore` talks to PostgreSQL straight from the event loop on one
   asyncpg connection (config/loop_connection.py): no thread hand-off, no
-  ORM compilation, and the batch in one INSERT. On this machine that is the difference between ~900
-  and ~1,900 ingested webhooks per second (bench/ measures both).
+  ORM compilation, and the batch in one INSERT. On this machine that is
+  the difference between ~900 and ~1,900 ingested webhooks per second
+  (bench/ measures both).
 Both plan the rows the same way (`plan`), so they cannot disagree on what an
 event looks like.
 """

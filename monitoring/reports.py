@@ -229,9 +229,10 @@ def _row(report: Report) -> tuple:
 
 
 class PostgresReports:
-    """Like ingest's PostgresStore: a small psycopg async pool owned by this
-    process's event loop, no thread hop and no ORM on the way (the report
-    path measured ~1,250 req/s through the ORM on an executor thread)."""
+    """Straight from this process's event loop, as ingest's PostgresStore
+    is, but on a small psycopg async pool: no thread hop and no ORM on the
+    way (the report path measured ~1,250 req/s through the ORM on an
+    executor thread)."""
 
     def __init__(self) -> None:
         self._pool = None
