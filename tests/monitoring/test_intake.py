@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from endpoints.models import Endpoint
 from monitoring import rollups
-from monitoring.intake import repeat_key, resolve_pointer
+from monitoring.intake import resolve_pointer
 from monitoring.models import Alert, AlertType, Rollup
 from tests.support.processes import wait_until
 
@@ -88,18 +88,6 @@ def test_the_same_delivery_id_with_another_body_is_a_duplicate(server, inbox) ->
     post(server, inbox, b'{"id": 1, "data": {"object": 1}}', **{"X-GitHub-Delivery": "d-1"})
     post(server, inbox, b'{"id": 2, "data": {"object": 1}}', **{"X-GitHub-Delivery": "d-1"})
     assert wait_until(lambda: counted(inbox, "duplicates")["duplicates"] == 1, message="a duplicate counted")
-
-
-@pytest.mark.parametrize(
-    "header", ["webhook-id", "x-github-delivery", "x-shopify-webhook-id", "paypal-transmission-id", "svix-id", "x-request-id"]
-)
-def test_every_delivery_id_header_keys_a_repeat_whatever_the_body(header) -> None:
-    from types import SimpleNamespace
-
-    first, second = (SimpleNamespace(size=5, sha256=digest * 64, body=b"") for digest in "ab")
-    assert repeat_key(first, {header: "d-1"}) == repeat_key(second, {header: "d-1"})
-    assert repeat_key(first, {header: "d-1"}) != repeat_key(first, {header: "d-2"})
-    assert repeat_key(first, {}) != repeat_key(second, {})
 
 
 def test_json_pointers_follow_rfc_6901() -> None:
