@@ -42,49 +42,53 @@ def test_one_connection_serves_every_statement():
     assert len(set(run(scenario))) == 1
 
 
-def test_a_broken_connection_fails_at_most_one_statement_and_is_replaced():
+def pids_around(action) -> tuple[int, int]:
+    """The connection's backend before and after `action(db, backend)`."""
+
     async def scenario(db):
         first = await backend_pid(db)
-        await asyncio.to_thread(terminate, first)
-        # The one statement fails unless the client already read the
-        # server's goodbye (then the connection is replaced before it).
-        try:
-            await backend_pid(db)
-        except (asyncpg.InterfaceError, asyncpg.PostgresError, asyncpg.exceptions.InternalClientError, OSError):
-            pass
-        return first, await backend_pid(db)
+        await action(db, first)
+        return first, await asyncio.wait_for(backend_pid(db), 10)
 
-    first, second = run(scenario)
+    return run(scenario)
+
+
+def test_a_broken_connection_fails_at_most_one_statement_and_is_replaced():
+    async def action(db, backend):
+        await asyncio.to_thread(terminate, backend)
+        try:
+            during = await backend_pid(db)
+        except (asyncpg.InterfaceError, asyncpg.PostgresError, asyncpg.exceptions.InternalClientError, OSError):
+            return  # the one statement that fails
+        # The client had read the server's goodbye: replaced before use.
+        assert during != backend
+
+    first, second = pids_around(action)
     assert first != second
 
 
 def test_a_connection_left_inside_a_transaction_is_not_used_again():
-    async def scenario(db):
+    async def action(db, _backend):
         async with db.connection() as conn:
             await conn.execute("BEGIN")
-            first = await conn.fetchval("SELECT pg_backend_pid()")
-        return first, await backend_pid(db)
 
-    first, second = run(scenario)
+    first, second = pids_around(action)
     assert first != second
 
 
 def test_a_failed_statement_keeps_the_connection():
-    async def scenario(db):
-        first = await backend_pid(db)
+    async def action(db, _backend):
         with pytest.raises(asyncpg.DataError):
             async with db.connection() as conn:
                 await conn.fetchval("SELECT 'x'::int")
-        return first, await backend_pid(db)
 
-    first, second = run(scenario)
+    first, second = pids_around(action)
     assert first == second
 
 
 def test_a_cancelled_statement_is_cancelled_on_the_server_and_the_connection_kept():
-    async def scenario(db):
-        first = await backend_pid(db)
-
+    # Left running, the sleep would hold the connection past pids_around's 10 s.
+    async def action(db, _backend):
         async def slow():
             async with db.connection() as held:
                 await held.fetchval("SELECT pg_sleep(30)")
@@ -94,36 +98,30 @@ def test_a_cancelled_statement_is_cancelled_on_the_server_and_the_connection_kep
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        # Left running, the sleep would hold the connection for 30 s.
-        return first, await asyncio.wait_for(backend_pid(db), 10)
 
-    first, second = run(scenario)
+    first, second = pids_around(action)
     assert first == second
 
 
 def test_an_error_outside_the_database_keeps_the_connection():
-    async def scenario(db):
-        first = await backend_pid(db)
+    async def action(db, _backend):
         with pytest.raises(RuntimeError):
             async with db.connection():
                 raise RuntimeError("Redis does not answer")
-        return first, await backend_pid(db)
 
-    first, second = run(scenario)
+    first, second = pids_around(action)
     assert first == second
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_before_use():
-    async def scenario(db):
-        first = await backend_pid(db)
-        await asyncio.to_thread(terminate, first)
+    async def action(db, backend):
+        await asyncio.to_thread(terminate, backend)
         for _ in range(100):  # until the client has read the server's goodbye
             if db._conn.is_closed():
-                break
+                return
             await asyncio.sleep(0.05)
-        return first, await backend_pid(db)
 
-    first, second = run(scenario)
+    first, second = pids_around(action)
     assert first != second
 
 
