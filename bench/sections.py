@@ -20,7 +20,7 @@ from pathlib import Path
 
 import redis
 
-from bench import fwdsections, fwdstack, monitorsections, openloop, pgbench, prepare, wrk, wsloads
+from bench import fwdsections, fwdstack, monitorsections, openloop, pgbench, prepare, searchsections, wrk, wsloads
 from bench.config import BenchConfig
 from bench.cpu import CpuWindow
 from bench.procs import Processes
@@ -424,6 +424,7 @@ SECTIONS: list[Section] = [
     Section("ingest throughput (wrk)", "uvicorn", ingest_uvicorn),
     Section("open-loop latency", "uvicorn", open_loop),
     Section("stored events vs 200 answers", None, stored_events),
+    Section("search indexing behind ingest", None, searchsections.indexing),
     Section("pgbench single-row INSERT", None, pgbench_insert),
     Section("daphne, same app (note)", "daphne", daphne_note),
     Section("receive -> WebSocket client latency", "uvicorn", ws_latency),

@@ -179,6 +179,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deliveries.tasks.sweep_due",
         "schedule": env_float("SWEEP_INTERVAL_SECONDS", 2.0),
     },
+    # Events stored by ingest become searchable (events/search.py); a tick
+    # left waiting behind a busy or stopped worker is dropped, not piled up.
+    "index-search": {
+        "task": "events.tasks.index_search",
+        "schedule": 1.0,
+        "options": {"expires": 10.0},
+    },
     "refresh-idle-health": {
         "task": "deliveries.tasks.refresh_idle_health",
         "schedule": 300.0,

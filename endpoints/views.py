@@ -82,7 +82,7 @@ def with_activity(endpoints: QuerySet[Endpoint]) -> QuerySet[Endpoint]:
 
 def event_rows(events: QuerySet[Event]) -> QuerySet[Event]:
     # Bodies can be megabytes each; lists never show them.
-    return events.select_related("endpoint").defer("body", "headers", "search_text").order_by("-received_at", "-id")
+    return events.select_related("endpoint").defer("body", "headers").order_by("-received_at", "-id")
 
 
 @login_required

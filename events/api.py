@@ -117,7 +117,7 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet):
         )
         if self.action == "list":
             # Bodies can be megabytes each; the list never shows them.
-            return self.filter_list(events.defer("body", "headers", "search_text"))
+            return self.filter_list(events.defer("body", "headers"))
         if self.action == "retrieve":
             return events.prefetch_related(Prefetch("deliveries", DeliveryAttempt.objects.order_by("attempt", "id")))
         return events

@@ -23,7 +23,7 @@ _MANGLED_OFFSET = re.compile(r" (\d{2}(?::?\d{2})?)$")
 @TextField.register_lookup
 class ILikeContains(Lookup):
     """Case-insensitive substring match that PostgreSQL serves from the
-    trigram index on `search_text` (Django's icontains wraps the column in
+    trigram index on `EventSearch.text` (Django's icontains wraps the column in
     UPPER(), which that index cannot serve)."""
 
     # Not "search": django.contrib.postgres registers that name for full-text search.
@@ -77,7 +77,7 @@ def filter_events(events: QuerySet, params: Mapping[str, str]) -> QuerySet:
     if text := params.get("q"):
         if len(text) > MAX_QUERY_CHARS:
             raise ValidationError({"q": [f"Search text is limited to {MAX_QUERY_CHARS} characters."]})
-        events = events.filter(search_text__ilike_contains=like_pattern(text))
+        events = events.filter(search__text__ilike_contains=like_pattern(text))
     if params.get("received_after"):
         events = events.filter(received_at__gte=_moment(params, "received_after"))
     if params.get("received_before"):

@@ -1,7 +1,7 @@
 """What ingest learns about a request before storing it.
 
-`inspect` fills an unsaved Event's `event_type`, `sha256`, `search_text`,
-`signature` and `handshake`, and says whether ingest answers it itself
+`inspect` fills an unsaved Event's `event_type`, `sha256`, `signature` and
+`handshake`, and says whether ingest answers it itself
 (a provider handshake, a rejected signature) and under which key it is
 deduplicated. It is CPU only: the endpoint row was loaded with the batch.
 """
@@ -20,16 +20,13 @@ from events.models import Event, EventStatus
 # Parsing JSON runs on the ingest event loop; a body past this is not read
 # for its type or id (a 10 MiB body would stall every request of the process).
 JSON_PARSE_LIMIT = 1024 * 1024
-# Search covers header values and this much of the body: enough for nearly
-# every webhook, and it bounds what the trigram index costs each INSERT.
-SEARCH_BODY_BYTES = 64 * 1024
 
 TYPE_HEADERS = ("x-github-event", "x-shopify-topic", "x-event-key")
 TYPE_FIELDS = ("type", "event", "topic")
 DELIVERY_ID_HEADERS = ("webhook-id", "x-github-delivery", "x-shopify-webhook-id", "paypal-transmission-id")
 
 # The columns inspection adds to ingest's INSERT.
-EVENT_FIELDS = ("event_type", "sha256", "signature", "duplicate_of", "handshake", "search_text")
+EVENT_FIELDS = ("event_type", "sha256", "signature", "duplicate_of", "handshake")
 ENDPOINT_FIELDS = {
     "verification_scheme", "verification_mode", "verification_secret_encrypted", "verification_options",
     "dedup_window_seconds", "dedup_action", "handshakes",
@@ -78,13 +75,6 @@ def event_type_of(headers: verification.Headers, document: Any) -> str | None:
     return None
 
 
-def search_text(headers: list[list[str]], body: bytes) -> str:
-    # PostgreSQL text cannot hold NUL; a cut UTF-8 sequence at the end is dropped.
-    text = body[:SEARCH_BODY_BYTES].decode("utf-8", "ignore")
-    values = "\n".join(value for _, value in headers)
-    return f"{values}\n{text}".replace("\x00", "")
-
-
 def dedup_key(headers: verification.Headers, document: Any, sha256: str) -> str:
     """The provider's delivery id when it sends one, else the body's hash."""
     for name in DELIVERY_ID_HEADERS:
@@ -98,11 +88,11 @@ def dedup_key(headers: verification.Headers, document: Any, sha256: str) -> str:
 
 
 def facts(headers: list[list[str]], body: bytes) -> dict[str, Any]:
-    """`event_type`, `sha256` and `search_text` of an event made outside ingest
-    (an edited replay), so it is typed, hashed and searchable like the rest."""
+    """`event_type` and `sha256` of an event made outside ingest (an edited
+    replay), so it is typed and hashed like the rest."""
     sha256 = hashlib.sha256(body).hexdigest()
     event_type = event_type_of(verification.first_values(headers), parse_json(body))
-    return {"event_type": event_type, "sha256": sha256, "search_text": search_text(headers, body)}
+    return {"event_type": event_type, "sha256": sha256}
 
 
 def _hold(event: Event, status: str) -> None:
@@ -117,7 +107,6 @@ def inspect(event: Event, endpoint, now: float) -> Inspection:
     event.sha256 = hashlib.sha256(body).hexdigest()
     document = parse_json(body)
     event.event_type = event_type_of(headers, document)
-    event.search_text = search_text(event.headers, body)
     event.signature = verification.verify(endpoint, headers, body, now)
     if endpoint.handshakes:
         shake = handshakes.detect(event.method, event.query, document, verification.secret_of(endpoint))

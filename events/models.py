@@ -59,9 +59,6 @@ class Event(models.Model):
     duplicate_of = models.CharField(max_length=40, null=True, blank=True)
     # The provider whose URL check ingest answered itself ("" for webhooks).
     handshake = models.CharField(max_length=16, blank=True, default="")
-    # Header values and the start of the body as text, for `q` (a trigram
-    # index in PostgreSQL: see the migration).
-    search_text = models.TextField(blank=True, default="")
     # The event this one is an edited copy of (a replay with a new body or
     # headers); NULL for everything that arrived from a sender. Indexed only
     # where set (see Meta): ingest never pays for it.
@@ -137,3 +134,21 @@ class Event(models.Model):
             "signature": self.signature_report,
             "duplicate_of": self.duplicate_of,
         }
+
+
+class EventSearch(models.Model):
+    """What `q` searches for an event: its header values and the start of its
+    body as text (events/search.py), under a trigram index in PostgreSQL.
+    Its own table, filled behind ingest, so the INSERT that answers a
+    sender never pays for the index."""
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, primary_key=True, related_name="search")
+    text = models.TextField(blank=True, default="")
+
+
+class SearchBacklog(models.Model):
+    """Events stored by ingest's INSERT and not yet in EventSearch: the
+    indexer's queue (events/search.py). No foreign key, so the INSERT
+    checks nothing; an id whose event is gone by then is dropped."""
+
+    event_id = models.BigIntegerField(primary_key=True)

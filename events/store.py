@@ -26,10 +26,10 @@ from django.db.models.base import ModelState
 
 from config.loop_connection import LoopConnection
 from endpoints.models import Endpoint
-from events import dedup, inspection, ratelimit
+from events import dedup, inspection, ratelimit, search
 from events.endpoint_cache import EndpointCache
 from events.answers import Answer
-from events.models import Event, EventStatus
+from events.models import Event, EventStatus, SearchBacklog
 
 
 @dataclass
@@ -181,7 +181,8 @@ def store_sync_once(arrivals: list[Arrival]) -> list[Stored]:
             endpoints = {e.ingest_token: e for e in Endpoint.objects.filter(ingest_token__in=tokens)}
             results = plan(arrivals, endpoints, ratelimit.allowances(wanted_allowances(arrivals, endpoints)))
             claimed = dedup.claim(results)
-            Event.objects.bulk_create([stored.event for stored in results if stored.event is not None])
+            events = Event.objects.bulk_create([stored.event for stored in results if stored.event is not None])
+            search.index(events)
     except BaseException:
         dedup.release(claimed)
         raise
@@ -236,19 +237,21 @@ _EVENT_COLUMNS = (
     ("signature", "jsonb"),
     ("duplicate_of", "text"),
     ("handshake", "text"),
-    ("search_text", "text"),
 )
 _EVENT_NAMES = tuple(name for name, _ in _EVENT_COLUMNS)
 assert set(inspection.EVENT_FIELDS) <= set(_EVENT_NAMES)
 _COLUMN_LIST = ", ".join(_EVENT_NAMES)
 _INSERT_SQL = (
-    f"INSERT INTO {Event._meta.db_table} ({_COLUMN_LIST}, body, attempt_count, retry_index) "
+    f"WITH stored AS (INSERT INTO {Event._meta.db_table} ({_COLUMN_LIST}, body, attempt_count, retry_index) "
     f"SELECT {_COLUMN_LIST}, body, 0, 0 FROM ROWS FROM ("
     f"json_to_recordset($1::json) AS ({', '.join(f'{name} {kind}' for name, kind in _EVENT_COLUMNS)}, endpoint_version xid), "
     f"unnest($2::bytea[])) AS batch({_COLUMN_LIST}, endpoint_version, body) "
     f"WHERE EXISTS (SELECT 1 FROM {Endpoint._meta.db_table} endpoint "
     "WHERE endpoint.id = batch.endpoint_id AND endpoint.xmin = batch.endpoint_version) "
-    "RETURNING public_id, id"
+    "RETURNING public_id, id), "
+    # The search indexer's queue (events/search.py), in the same statement.
+    f"queued AS (INSERT INTO {SearchBacklog._meta.db_table} (event_id) SELECT id FROM stored) "
+    "SELECT public_id, id FROM stored"
 )
 
 
@@ -262,7 +265,6 @@ def _insert_params(events: list[Event], versions: dict[int, str]) -> tuple[str, 
             event.endpoint_id, event.public_id, event.method, event.path, event.query, event.headers,
             event.size, event.source_ip, event.content_type, event.received_at, event.status,
             event.next_attempt_at, event.enqueued_at, event.event_type, event.sha256, event.signature, event.duplicate_of, event.handshake,
-            event.search_text,
         ), strict=True))
         row["endpoint_version"] = versions[id(event.endpoint)]
         rows.append(row)

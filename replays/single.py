@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from deliveries import tasks as delivery_tasks
 from endpoints.models import endpoint_group
-from events import inspection
+from events import inspection, search
 from events.models import Event, EventStatus
 from realtime import envelope
 from realtime.publish import publish_on_commit
@@ -75,6 +75,7 @@ def edited_copy(event: Event, changes: Changes) -> Event:
         replay_of=event,
         **inspection.facts(headers, body),
     )
+    search.index([copy])
     if forwards:
         delivery_tasks.wake([copy.pk])
     publish_on_commit(endpoint_group(endpoint.public_id), envelope.event_received(copy.summary()))

@@ -9,8 +9,8 @@ from django.db import connection
 
 from endpoints.models import Endpoint
 from events.filters import filter_events
-from events.inspection import search_text
-from events.models import Event
+from events import search
+from events.models import Event, EventSearch
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +20,9 @@ NOON = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 def make(endpoint, body: bytes = b"{}", headers=None, **fields) -> Event:
     headers = headers or [["content-type", "application/json"]]
     fields.setdefault("received_at", NOON)
-    return Event.objects.create(
-        endpoint=endpoint, method="POST", headers=headers, body=body, size=len(body),
-        search_text=search_text(headers, body), **fields,
-    )
+    event = Event.objects.create(endpoint=endpoint, method="POST", headers=headers, body=body, size=len(body), **fields)
+    search.index([event])
+    return event
 
 
 def ids(response) -> list[str]:
@@ -96,39 +95,43 @@ def test_a_malformed_date_is_a_clear_400(alice_api, endpoint):
 def test_the_search_is_served_by_the_trigram_index(alice, endpoint):
     # A table big enough that scanning it loses on cost, searched for a
     # customer name that only one event mentions: the planner must pick
-    # event_search_trgm, or every search would read the whole table.
+    # eventsearch_text_trgm, or every search would read the whole table.
     rng = random.Random(7)
     names = ["".join(rng.choice(string.ascii_lowercase) for _ in range(12)) for _ in range(12000)]
     filler = " ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(6)) for _ in range(40))
-    Event.objects.bulk_create(
-        Event(
-            endpoint=endpoint, method="POST", headers=[], body=b"", received_at=NOON,
-            search_text=f'application/json\n{{"customer": "{name}", "type": "charge.succeeded", "note": "{filler}"}}',
+    events = Event.objects.bulk_create(
+        Event(endpoint=endpoint, method="POST", headers=[], body=b"", received_at=NOON) for _ in names
+    )
+    EventSearch.objects.bulk_create(
+        EventSearch(
+            event=event,
+            text=f'application/json\n{{"customer": "{name}", "type": "charge.succeeded", "note": "{filler}"}}',
         )
-        for name in names
+        for event, name in zip(events, names, strict=True)
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE events_event")
+        cursor.execute("ANALYZE events_eventsearch")
     wanted = names[6000]
 
     searched = filter_events(Event.objects.filter(endpoint__owner=alice), {"q": wanted.upper()})
 
     plan = searched.explain()
-    assert "Bitmap Index Scan on event_search_trgm" in plan, plan
-    assert [e.search_text.count(wanted) for e in searched] == [1]
+    assert "Bitmap Index Scan on eventsearch_text_trgm" in plan, plan
+    assert [e.search.text.count(wanted) for e in searched] == [1]
 
 
 def test_the_trigram_index_merges_its_pending_list_in_small_steps(alice, endpoint):
-    # Ingest's INSERT pays for each merge of the pending list while its whole
-    # batch waits (events/migrations/0009_trigram_pending_list.py).
+    # A search reads the unmerged entries one by one: the indexer's inserts
+    # merge them in small steps (events/migrations/0010_search_behind_ingest.py).
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'event_search_trgm'")
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'eventsearch_text_trgm'")
         assert cursor.fetchone()[0] == ["gin_pending_list_limit=512"]
-    Event.objects.bulk_create(
-        Event(endpoint=endpoint, method="POST", headers=[], body=b"", received_at=NOON, search_text=f"order {n} shipped")
-        for n in range(600)
+    events = Event.objects.bulk_create(
+        Event(endpoint=endpoint, method="POST", headers=[], body=b"", received_at=NOON) for _ in range(600)
     )
+    EventSearch.objects.bulk_create(EventSearch(event=e, text=f"order {n} shipped") for n, e in enumerate(events))
 
     found = filter_events(Event.objects.filter(endpoint__owner=alice), {"q": "order 417 "})
 
-    assert [e.search_text for e in found] == ["order 417 shipped"]
+    assert [e.search.text for e in found] == ["order 417 shipped"]

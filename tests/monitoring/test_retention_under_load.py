@@ -34,9 +34,9 @@ def test_ingest_latency_is_unaffected_while_a_large_prune_runs(server, alice, se
     with connection.cursor() as cursor:  # one statement: 20,000 old events of another endpoint
         cursor.execute(
             "INSERT INTO events_event (endpoint_id, public_id, method, path, query, headers, body, size, content_type,"
-            " received_at, status, attempt_count, retry_index, sha256, handshake, search_text)"
+            " received_at, status, attempt_count, retry_index, sha256, handshake)"
             " SELECT %s, 'evt_old' || n, 'POST', '', '', '[]', '\\x7b7d', 2, 'application/json', %s, 'received', 0, 0,"
-            " '', '', '' FROM generate_series(1, %s) AS n",
+            " '', '' FROM generate_series(1, %s) AS n",
             [archive.pk, old, OLD_EVENTS],
         )
     session = requests.Session()
