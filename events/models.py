@@ -142,7 +142,11 @@ class EventSearch(models.Model):
     Its own table, filled behind ingest, so the INSERT that answers a
     sender never pays for the index."""
 
-    event = models.OneToOneField(Event, on_delete=models.CASCADE, primary_key=True, related_name="search")
+    # The database cascades too (migration 0010): a search row the indexer
+    # commits while Django deletes its event must not fail that delete.
+    event = models.OneToOneField(
+        Event, on_delete=models.CASCADE, primary_key=True, related_name="search", db_constraint=False
+    )
     text = models.TextField(blank=True, default="")
 
 

@@ -7,7 +7,7 @@ INSERT on PostgreSQL (events/store.py) only adds the new ids to
 (config/settings.py), turns them into search rows in batches. A webhook is
 searchable about a second after its answer, and the sender's answer never
 waits for the trigram index. Events made anywhere else (the ORM store,
-replays) are indexed in their own transaction by `index`.
+edited replays) are indexed by `index` in the transaction that creates them.
 """
 
 import logging
@@ -44,9 +44,14 @@ def index(events: Iterable[Event]) -> None:
 # Ingest's backlog is PostgreSQL's alone (store_sync and replays index at
 # once), so the indexer speaks its SQL: a third of the CPU per event that
 # the ORM's values_list and bulk_create cost.
+#
+# One indexer at a time, whichever worker beat's tick reaches: a run that
+# finds another one holding this lock leaves the backlog to it, so indexing
+# never takes more than one worker thread.
+_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('hookline.search.index'))"
 _TAKE = (
     f"DELETE FROM {SearchBacklog._meta.db_table} WHERE event_id IN ("
-    f"SELECT event_id FROM {SearchBacklog._meta.db_table} ORDER BY event_id LIMIT %s FOR UPDATE SKIP LOCKED) "
+    f"SELECT event_id FROM {SearchBacklog._meta.db_table} ORDER BY event_id LIMIT %s) "
     "RETURNING event_id"
 )
 _READ = f"SELECT id, headers, substring(body FROM 1 FOR {SEARCH_BODY_BYTES}) FROM {Event._meta.db_table} WHERE id = ANY(%s)"
@@ -58,11 +63,14 @@ _WRITE = (
 
 def index_batch(size: int = BATCH) -> int:
     """Takes up to `size` ids off the backlog and indexes the events that
-    still exist, in one transaction; returns how many ids it took. Two
-    indexers at once take different ids (SKIP LOCKED)."""
+    still exist, in one transaction; returns how many ids it took (0 also
+    while another indexer runs)."""
     if connection.vendor != "postgresql":
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_LOCK)
+        if not cursor.fetchone()[0]:
+            return 0
         cursor.execute(_TAKE, [size])
         ids = [row[0] for row in cursor.fetchall()]
         if not ids:
@@ -85,9 +93,10 @@ def index_backlog(size: int = BATCH, seconds: float = RUN_SECONDS) -> int:
         try:
             done = index_batch(size)
         except IntegrityError:
-            # An event deleted between our read and our commit (retention,
+            # An event deleted between our read and our INSERT (retention,
             # an endpoint's deletion): the batch is rolled back and taken
-            # again, without it, by the next pass.
+            # again, without it, by the next pass. (Deleting the other way
+            # round is the database's to cascade: see migration 0010.)
             log.info("search: an event of the batch was deleted meanwhile; the next pass takes it again")
             return taken
         taken += done

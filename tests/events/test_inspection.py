@@ -57,7 +57,7 @@ def test_it_records_the_sha256_of_the_exact_body(server, inbox):
     assert stored(server, inbox, body).sha256 == hashlib.sha256(body).hexdigest()
 
 
-def test_searchable_text_keeps_header_values_and_drops_nul_bytes(server, inbox):
+def test_searchable_text_keeps_header_values_and_drops_nul_bytes(server, no_worker, inbox):
     event = stored(server, inbox, b'{"note": "caf\xc3\xa9"}\x00tail', {"X-Request-Tag": "blue-whale"})
     assert search.index_backlog() == 1  # ingest leaves it to the indexer
     text = EventSearch.objects.get(event=event).text
