@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 # every webhook, and it bounds what the trigram index costs each row.
 SEARCH_BODY_BYTES = 64 * 1024
 BATCH = 1000
+# Events read and written at a time within a batch: at most this many
+# bodies' first 64 KiB (31 MiB) and their text are in memory at once.
+SLICE = 500
 # One run stops taking batches after this long; the next run goes on.
 RUN_SECONDS = 2.0
 
@@ -75,12 +78,13 @@ def index_batch(size: int = BATCH) -> int:
         ids = [row[0] for row in cursor.fetchall()]
         if not ids:
             return 0
-        cursor.execute(_READ, [ids])
-        pks, texts = [], []
-        for pk, headers, body in cursor.fetchall():
-            pks.append(pk)
-            texts.append(text_of(orjson.loads(headers), body))  # Django reads jsonb as its text
-        cursor.execute(_WRITE, [pks, texts])
+        for start in range(0, len(ids), SLICE):
+            cursor.execute(_READ, [ids[start:start + SLICE]])
+            pks, texts = [], []
+            for pk, headers, body in cursor.fetchall():
+                pks.append(pk)
+                texts.append(text_of(orjson.loads(headers), body))  # Django reads jsonb as its text
+            cursor.execute(_WRITE, [pks, texts])
     return len(ids)
 
 

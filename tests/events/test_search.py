@@ -62,7 +62,8 @@ def test_a_webhook_becomes_searchable_once_the_indexer_ran(server, no_worker, in
 
 
 @pytest.mark.django_db
-def test_the_indexer_works_in_batches_and_stops_when_the_backlog_is_empty(inbox):
+def test_the_indexer_works_in_batches_and_stops_when_the_backlog_is_empty(inbox, monkeypatch):
+    monkeypatch.setattr(search, "SLICE", 4)  # each batch is read and written in slices
     queued(inbox, *(b'{"n": %d}' % n for n in range(25)))
 
     assert search.index_batch(size=10) == 10
