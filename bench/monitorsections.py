@@ -4,10 +4,7 @@ run costs with 1,000 active endpoints."""
 
 from __future__ import annotations
 
-import re
-
 from bench import prepare, wrk
-from bench.config import REPO
 from bench.procs import BenchError
 from bench.report import Row, Target
 
@@ -81,13 +78,9 @@ def report_throughput(ctx) -> list[Row]:
 
 def detector_cost(ctx) -> list[Row]:
     script = _DETECTORS.replace("ENDPOINT_COUNT", str(DETECTOR_ENDPOINTS))
-    done = ctx.procs.run(
-        [ctx.cfg.python, str(REPO / "manage.py"), "shell", "-c", script],
-        timeout=600, env=ctx.cfg.django_env(), cwd=REPO,
+    found = prepare.shell_printed(
+        ctx.cfg, ctx.procs, script, "BENCH_DETECT_", ("SECONDS", "ENDPOINTS", "OPENED"), 600, "the detector run"
     )
-    found = dict(re.findall(r"^BENCH_DETECT_(\w+)=(.*)$", done.stdout, re.MULTILINE))
-    if "SECONDS" not in found:
-        raise BenchError(f"the detector run printed nothing:\n{done.stdout}\n{done.stderr}")
     times = [float(value) for value in found["SECONDS"].split(",")]
     name = f"detectors, {DETECTOR_ENDPOINTS:,} endpoints"
     return [

@@ -4,6 +4,7 @@ for the WebSocket stream."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import psycopg
@@ -55,16 +56,23 @@ def migrate_and_create_inbox(cfg: BenchConfig, procs: Processes) -> Inbox:
     env = cfg.django_env()
     manage = str(REPO / "manage.py")
     procs.run([cfg.python, manage, "migrate", "--noinput", "-v", "0"], timeout=120, env=env, cwd=REPO)
-    done = procs.run([cfg.python, manage, "shell", "-c", _CREATE_INBOX], timeout=60, env=env, cwd=REPO)
-    printed = {}
-    for line in done.stdout.splitlines():
-        name, sep, value = line.partition("=")
-        if sep and name.startswith("BENCH_"):
-            printed[name] = value.strip()
-    try:
-        return Inbox(printed["BENCH_TOKEN"], printed["BENCH_ENDPOINT"], printed["BENCH_API_KEY"])
-    except KeyError:
-        raise BenchError(f"manage.py shell did not print the inbox:\n{done.stdout}\n{done.stderr}") from None
+    printed = shell_printed(cfg, procs, _CREATE_INBOX, "BENCH_", ("TOKEN", "ENDPOINT", "API_KEY"), 60, "the inbox")
+    return Inbox(printed["TOKEN"], printed["ENDPOINT"], printed["API_KEY"])
+
+
+def shell_printed(
+    cfg: BenchConfig, procs: Processes, script: str, prefix: str, wanted: tuple[str, ...], timeout: float, what: str
+) -> dict[str, str]:
+    """Runs `script` in `manage.py shell` on the bench database and returns
+    the `<prefix>NAME=value` lines it printed, by NAME; BenchError, with its
+    output, when one of `wanted` is missing."""
+    done = procs.run(
+        [cfg.python, str(REPO / "manage.py"), "shell", "-c", script], timeout=timeout, env=cfg.django_env(), cwd=REPO
+    )
+    printed = {name: value.strip() for name, value in re.findall(rf"^{prefix}(\w+)=(.*)$", done.stdout, re.MULTILINE)}
+    if not set(wanted) <= printed.keys():
+        raise BenchError(f"manage.py shell did not print {what}:\n{done.stdout}\n{done.stderr}")
+    return printed
 
 
 def count_events(cfg: BenchConfig) -> int:

@@ -4,8 +4,7 @@ one process, as a worker would, and says how fast and at what CPU."""
 
 from __future__ import annotations
 
-from bench.config import REPO
-from bench.procs import BenchError
+from bench import prepare
 from bench.report import Row, Target
 
 # Run in `manage.py shell` on the bench database. The CPU of the indexer's
@@ -38,23 +37,12 @@ print("BENCH_SEARCH_LEFT=%d" % SearchBacklog.objects.count())
 """
 
 
-def _printed(stdout: str) -> dict[str, float]:
-    values = {}
-    for line in stdout.splitlines():
-        name, sep, value = line.partition("=")
-        if sep and name.startswith("BENCH_SEARCH_"):
-            values[name.removeprefix("BENCH_SEARCH_").lower()] = float(value)
-    return values
+_PRINTED = ("WAITING", "TAKEN", "SECONDS", "CPU", "PG_CPU", "LEFT")
 
 
 def indexing(ctx) -> list[Row]:
-    cfg = ctx.cfg
-    done = ctx.procs.run(
-        [cfg.python, str(REPO / "manage.py"), "shell", "-c", _DRAIN], timeout=600, env=cfg.django_env(), cwd=REPO
-    )
-    got = _printed(done.stdout)
-    if "left" not in got:
-        raise BenchError(f"the search indexer printed nothing:\n{done.stdout}\n{done.stderr}")
+    printed = prepare.shell_printed(ctx.cfg, ctx.procs, _DRAIN, "BENCH_SEARCH_", _PRINTED, 600, "the search indexer")
+    got = {name.lower(): float(value) for name, value in printed.items()}
     taken = int(got["taken"]) or 1
     stored = sum(ctx.answers.values())
     name = "search indexing behind ingest"
